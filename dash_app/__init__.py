@@ -1,0 +1,1 @@
+"""The Tallyflow results site (Dash Pages). Reads pre-aggregated tables only."""

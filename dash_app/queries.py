@@ -1,0 +1,14 @@
+"""Read-only queries behind the site's pages, testable without a browser."""
+
+from __future__ import annotations
+
+from psycopg2.extras import RealDictCursor
+
+from tallyflow import db
+
+
+def component_health(url: str) -> list[dict]:
+    """One row per platform component: its latest health check."""
+    with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(db.query("latest_component_health"))
+        return [dict(row) for row in cur.fetchall()]

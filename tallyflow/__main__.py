@@ -1,0 +1,5 @@
+import sys
+
+from tallyflow.cli import main
+
+sys.exit(main())

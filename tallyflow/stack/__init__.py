@@ -1,0 +1,219 @@
+"""The embedded platform: start, watch and stop every component ``tallyflow up`` owns.
+
+Components that the settings point elsewhere (external database, broker or Spark) are
+used as they are and never started or stopped here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from tallyflow import db
+from tallyflow.kafka import ensure_topics
+from tallyflow.settings import LOOPBACK, Settings, SettingsError, redact, with_database
+from tallyflow.stack import airflow, broker, health, postgres, site, spark
+from tallyflow.stack.process import ManagedProcess, StartupError, port_is_free, stop_tree
+
+STARTUP_TIMEOUT = 180.0
+
+
+def state_file(settings: Settings) -> Path:
+    return settings.run_dir / "stack.json"
+
+
+def read_state(settings: Settings) -> dict | None:
+    try:
+        return json.loads(state_file(settings).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def running_supervisor(settings: Settings) -> int | None:
+    """The pid of a live ``tallyflow up`` for this state directory, if any."""
+    state = read_state(settings)
+    if not state:
+        return None
+    pid = state.get("supervisor_pid")
+    if pid and psutil.pid_exists(pid):
+        try:
+            if "tallyflow" in " ".join(psutil.Process(pid).cmdline()):
+                return pid
+        except psutil.NoSuchProcess:
+            return None
+    return None
+
+
+def preflight(settings: Settings) -> None:
+    """Check everything that can be checked before starting anything; raise SettingsError."""
+    pid = running_supervisor(settings)
+    if pid:
+        raise SettingsError(
+            f"TALLYFLOW_HOME={settings.home}: a stack is already running there (pid {pid}); "
+            f"run `tallyflow down` first"
+        )
+    wanted = {"TALLYFLOW_AIRFLOW_PORT": settings.airflow_port,
+              "TALLYFLOW_SITE_PORT": settings.site_port}
+    if settings.embeds_postgres:
+        wanted["TALLYFLOW_POSTGRES_PORT"] = settings.postgres_port
+    if settings.embeds_kafka:
+        wanted["TALLYFLOW_KAFKA_PORT"] = settings.kafka_port
+    if settings.embeds_spark:
+        wanted["TALLYFLOW_SPARK_PORT"] = settings.spark_port
+        settings.java_home()
+    seen: dict[int, str] = {}
+    for name, port in wanted.items():
+        if port in seen:
+            raise SettingsError(f"{name}={port} is the same port as {seen[port]}")
+        seen[port] = name
+        if not port_is_free(port):
+            raise SettingsError(
+                f"{name}={port}: that port is already in use on {LOOPBACK}; "
+                f"stop what uses it or choose another port"
+            )
+
+
+@dataclass
+class Stack:
+    """The components one ``tallyflow up`` started, in start order."""
+
+    settings: Settings
+    say: Callable[[str], None] = print
+    started: list[ManagedProcess] = field(default_factory=list)
+    _t0: float = field(default_factory=time.monotonic)
+
+    def _progress(self, message: str) -> None:
+        self.say(f"[{time.monotonic() - self._t0:5.1f}s] {message}")
+
+    def _start(self, proc: ManagedProcess) -> ManagedProcess:
+        proc.start()
+        self.started.append(proc)
+        self._write_state()
+        return proc
+
+    def _write_state(self) -> None:
+        path = state_file(self.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "supervisor_pid": os.getpid(),
+            "components": {p.name: {"pid": p.pid, "log": str(p.log_path)} for p in self.started},
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(path)
+
+    def start(self) -> None:
+        s = self.settings
+        s.home.mkdir(parents=True, exist_ok=True)
+        pg = kafka = spark_server = None
+        if s.embeds_postgres:
+            self._progress("postgres: preparing data directory")
+            postgres.ensure_initialised(s)
+            pg = self._start(postgres.server(s))
+        if s.embeds_kafka:
+            kafka = self._start(broker.server(s))
+        if s.embeds_spark:
+            spark_server = self._start(spark.server(s, s.java_home()))
+            self._progress("spark: Connect server starting (JVM warm-up runs in the background)")
+
+        server_url = with_database(s.database_url, "postgres")
+        if pg:
+            pg.wait_until(lambda: db.connect(server_url).close() is None, 60,
+                          "accepting connections")
+            self._progress(f"postgres: ready on {LOOPBACK}:{s.postgres_port}")
+        for database_url in (s.database_url, s.airflow_database_url):
+            if s.embeds_postgres and db.ensure_database(server_url, database_url.rsplit("/", 1)[1]):
+                self._progress(f"postgres: created database {database_url.rsplit('/', 1)[1]}")
+        applied = db.migrate(s.database_url)
+        self._progress(f"postgres: {len(applied)} migration(s) applied to {redact(s.database_url)}")
+
+        if kafka:
+            kafka.wait_until(lambda: port_is_free(s.kafka_port) is False, 30, "listening")
+        created = ensure_topics(s.kafka_bootstrap, {s.votes_topic: s.votes_partitions})
+        self._progress(
+            f"kafka: {s.kafka_bootstrap} ready, topic {s.votes_topic}"
+            + (" created" if created else " exists")
+            + f" ({s.votes_partitions} partitions)"
+        )
+
+        airflow_env = airflow.environment(s)
+        self._progress("airflow: migrating metadata database")
+        airflow.migrate_metadata(s, airflow_env)
+        self._progress("airflow: starting api-server, scheduler, dag-processor, triggerer")
+        airflow_procs = [self._start(p) for p in airflow.processes(s, airflow_env)]
+        site_proc = self._start(site.server(s, airflow_env))
+
+        if spark_server:
+            spark_server.wait_until(lambda: health.spark(s).is_healthy, 90, "answering queries")
+            self._progress(f"spark: Connect server ready at {s.spark_remote}")
+        site_proc.wait_until(lambda: health.site(s).is_healthy, 60, "serving pages")
+        self._progress(f"site: serving {s.site_url}")
+        api_server = airflow_procs[0]
+        api_server.wait_until(lambda: health.airflow(s).is_healthy, 120, "healthy")
+        self._progress(f"airflow: healthy at {s.airflow_url}")
+
+    def stop(self) -> None:
+        """Stop every started component, newest first; the database goes last."""
+        for proc in reversed(self.started):
+            if proc.exited() is None:
+                self._progress(f"{proc.name}: stopping")
+            proc.stop()
+        self.started.clear()
+        state_file(self.settings).unlink(missing_ok=True)
+
+    def watch(self) -> ManagedProcess:
+        """Block until a component dies (Ctrl-C or SIGTERM interrupts); return the dead one."""
+        while True:
+            for proc in self.started:
+                if proc.exited() is not None:
+                    return proc
+            time.sleep(1.0)
+
+
+def summary_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """(component, where, note) for the table ``up`` prints once everything is healthy."""
+    def origin(embedded: bool) -> str:
+        return "embedded" if embedded else "external"
+
+    return [
+        ("Results site", settings.site_url, ""),
+        ("Airflow UI", settings.airflow_url,
+         f"login {airflow.ADMIN_USER} / {airflow.admin_password(settings)}"),
+        ("PostgreSQL", redact(settings.database_url), origin(settings.embeds_postgres)),
+        ("Kafka", settings.kafka_bootstrap,
+         f"{origin(settings.embeds_kafka)}, topic {settings.votes_topic}"),
+        ("Spark Connect", settings.spark_remote, origin(settings.embeds_spark)),
+        ("Logs", str(settings.logs_dir), ""),
+    ]
+
+
+def down(settings: Settings, say: Callable[[str], None] = print, timeout: float = 120.0) -> bool:
+    """Stop the stack of this state directory. Returns False if nothing was running."""
+    state = read_state(settings)
+    if not state:
+        return False
+    pid = running_supervisor(settings)
+    if pid:
+        say(f"stopping tallyflow up (pid {pid})")
+        os.kill(pid, signal.SIGTERM)
+        try:
+            psutil.Process(pid).wait(timeout=timeout)
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.TimeoutExpired:
+            say(f"tallyflow up (pid {pid}) did not stop in {timeout:.0f} s; stopping its components")
+    # Whatever the supervisor left behind (it may have been killed): stop it directly.
+    for name, info in reversed(list(state.get("components", {}).items())):
+        component_pid = info.get("pid")
+        if component_pid and psutil.pid_exists(component_pid):
+            say(f"{name}: stopping leftover process {component_pid}")
+            stop_tree(component_pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)
+    state_file(settings).unlink(missing_ok=True)
+    return True

@@ -1,0 +1,149 @@
+"""Child processes the stack supervises: started in their own session, logged, stopped whole."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+
+class StartupError(RuntimeError):
+    """A component did not become healthy. The message says which and where its log is."""
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def port_is_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return "(no log written)"
+    return "\n".join(text[-lines:])
+
+
+@dataclass
+class ManagedProcess:
+    """One supervised command. Its whole process tree is stopped by :meth:`stop`."""
+
+    name: str
+    argv: Sequence[str]
+    log_path: Path
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+    user: str | None = None
+    stop_signal: int = signal.SIGTERM
+    stop_timeout: float = 20.0
+    popen: subprocess.Popen | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.cwd is not None:
+            self.cwd.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.popen = subprocess.Popen(
+                list(self.argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(self.env) if self.env is not None else None,
+                cwd=self.cwd,
+                user=self.user,
+                start_new_session=True,  # own process group: Ctrl-C reaches the supervisor only
+            )
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen else None
+
+    def exited(self) -> int | None:
+        """The exit code if the process has ended, else None."""
+        return self.popen.poll() if self.popen else None
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        """Poll ``ready`` until true; fail fast with the log tail if the process dies."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.exited()
+            if code is not None:
+                raise StartupError(
+                    f"{self.name} exited with code {code} before it was {what}; "
+                    f"last lines of {self.log_path}:\n{log_tail(self.log_path)}"
+                )
+            try:
+                if ready():
+                    return
+            except Exception:  # noqa: S110 - not ready yet; any error means "try again"
+                pass
+            time.sleep(0.2)
+        raise StartupError(
+            f"{self.name} was not {what} after {timeout:.0f} s; "
+            f"last lines of {self.log_path}:\n{log_tail(self.log_path)}"
+        )
+
+    def stop(self) -> None:
+        if self.popen is None:
+            return
+        stop_tree(self.popen.pid, self.stop_signal, self.stop_timeout)
+        self.popen.wait(timeout=5)
+
+
+def stop_tree(pid: int, first_signal: int = signal.SIGTERM, timeout: float = 20.0) -> None:
+    """Stop a process, its process group and every descendant; SIGKILL what outlives timeout."""
+    try:
+        leader = psutil.Process(pid)
+        tree = [leader, *leader.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    tree += _same_group(pid, exclude={p.pid for p in tree})
+    try:
+        os.kill(pid, first_signal)
+    except ProcessLookupError:
+        pass
+    if first_signal != signal.SIGINT:
+        for proc in tree[1:]:
+            _signal(proc, first_signal)
+    _, alive = psutil.wait_procs(tree, timeout=timeout)
+    for proc in alive:
+        _signal(proc, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=5)
+
+
+def _same_group(pgid: int, exclude: set[int]) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid not in exclude and os.getpgid(proc.pid) == pgid:
+                found.append(proc)
+        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+            continue
+    return found
+
+
+def _signal(proc: psutil.Process, sig: int) -> None:
+    try:
+        proc.send_signal(sig)
+    except psutil.NoSuchProcess:
+        pass
