@@ -21,13 +21,12 @@ def _raise_interrupted(signum, _frame):
 
 def print_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "+".join("-" * (w + 2) for w in widths)
-    print(f"+{line}+")
-    print("| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |")
-    print(f"+{line}+")
-    for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
-    print(f"+{line}+")
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: B905
+
+    print("\n".join([rule, line(header), rule, *(line(r) for r in rows), rule]))
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:

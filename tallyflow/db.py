@@ -34,8 +34,11 @@ def connection(url: str, *, autocommit: bool = False) -> Iterator[psycopg2.exten
     """A connection that commits on success, rolls back on error and always closes."""
     conn = connect(url, autocommit=autocommit)
     try:
-        with conn:
-            yield conn
+        if autocommit:
+            yield conn  # psycopg2's `with conn` would open a transaction even here
+        else:
+            with conn:
+                yield conn
     finally:
         conn.close()
 

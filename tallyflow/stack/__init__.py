@@ -20,9 +20,7 @@ from tallyflow import db
 from tallyflow.kafka import ensure_topics
 from tallyflow.settings import LOOPBACK, Settings, SettingsError, redact, with_database
 from tallyflow.stack import airflow, broker, health, postgres, site, spark
-from tallyflow.stack.process import ManagedProcess, StartupError, port_is_free, stop_tree
-
-STARTUP_TIMEOUT = 180.0
+from tallyflow.stack.process import ManagedProcess, port_is_free, stop_tree
 
 
 def state_file(settings: Settings) -> Path:
@@ -110,32 +108,62 @@ class Stack:
         tmp.replace(path)
 
     def start(self) -> None:
+        """Start every embedded component and wait until each is healthy."""
         s = self.settings
         s.home.mkdir(parents=True, exist_ok=True)
-        pg = kafka = spark_server = None
-        if s.embeds_postgres:
-            self._progress("postgres: preparing data directory")
-            postgres.ensure_initialised(s)
-            pg = self._start(postgres.server(s))
-        if s.embeds_kafka:
-            kafka = self._start(broker.server(s))
-        if s.embeds_spark:
-            spark_server = self._start(spark.server(s, s.java_home()))
-            self._progress("spark: Connect server starting (JVM warm-up runs in the background)")
+        # The JVM and the broker warm up while the database is prepared.
+        pg = self.launch_postgres() if s.embeds_postgres else None
+        kafka = self.launch_kafka() if s.embeds_kafka else None
+        spark_server = self.launch_spark() if s.embeds_spark else None
+        self.prepare_database(pg)
+        self.prepare_broker(kafka)
 
+        airflow_env = airflow.environment(s)
+        self._progress("airflow: migrating metadata database")
+        airflow.migrate_metadata(s, airflow_env)
+        self._progress("airflow: starting api-server, scheduler, dag-processor, triggerer")
+        api_server, *_ = [self._start(p) for p in airflow.processes(s, airflow_env)]
+        site_proc = self._start(site.server(s, airflow_env))
+
+        self.await_spark(spark_server)
+        site_proc.wait_until(lambda: health.site(s).is_healthy, 60, "serving pages")
+        self._progress(f"site: serving {s.site_url}")
+        api_server.wait_until(lambda: health.airflow(s).is_healthy, 120, "healthy")
+        self._progress(f"airflow: healthy at {s.airflow_url}")
+
+    def launch_postgres(self) -> ManagedProcess:
+        self._progress("postgres: preparing data directory")
+        postgres.ensure_initialised(self.settings)
+        return self._start(postgres.server(self.settings))
+
+    def launch_kafka(self) -> ManagedProcess:
+        return self._start(broker.server(self.settings))
+
+    def launch_spark(self) -> ManagedProcess:
+        proc = self._start(spark.server(self.settings, self.settings.java_home()))
+        self._progress("spark: Connect server starting (JVM warm-up runs in the background)")
+        return proc
+
+    def prepare_database(self, pg: ManagedProcess | None) -> None:
+        """Wait for PostgreSQL, create the Tallyflow and Airflow databases, apply migrations."""
+        s = self.settings
         server_url = with_database(s.database_url, "postgres")
         if pg:
             pg.wait_until(lambda: db.connect(server_url).close() is None, 60,
                           "accepting connections")
             self._progress(f"postgres: ready on {LOOPBACK}:{s.postgres_port}")
-        for database_url in (s.database_url, s.airflow_database_url):
-            if s.embeds_postgres and db.ensure_database(server_url, database_url.rsplit("/", 1)[1]):
-                self._progress(f"postgres: created database {database_url.rsplit('/', 1)[1]}")
+            for url in (s.database_url, s.airflow_database_url):
+                name = url.rsplit("/", 1)[1]
+                if db.ensure_database(server_url, name):
+                    self._progress(f"postgres: created database {name}")
         applied = db.migrate(s.database_url)
         self._progress(f"postgres: {len(applied)} migration(s) applied to {redact(s.database_url)}")
 
+    def prepare_broker(self, kafka: ManagedProcess | None) -> None:
+        """Wait for the broker and create the topics Tallyflow uses."""
+        s = self.settings
         if kafka:
-            kafka.wait_until(lambda: port_is_free(s.kafka_port) is False, 30, "listening")
+            kafka.wait_until(lambda: not port_is_free(s.kafka_port), 30, "listening")
         created = ensure_topics(s.kafka_bootstrap, {s.votes_topic: s.votes_partitions})
         self._progress(
             f"kafka: {s.kafka_bootstrap} ready, topic {s.votes_topic}"
@@ -143,21 +171,11 @@ class Stack:
             + f" ({s.votes_partitions} partitions)"
         )
 
-        airflow_env = airflow.environment(s)
-        self._progress("airflow: migrating metadata database")
-        airflow.migrate_metadata(s, airflow_env)
-        self._progress("airflow: starting api-server, scheduler, dag-processor, triggerer")
-        airflow_procs = [self._start(p) for p in airflow.processes(s, airflow_env)]
-        site_proc = self._start(site.server(s, airflow_env))
-
+    def await_spark(self, spark_server: ManagedProcess | None) -> None:
         if spark_server:
-            spark_server.wait_until(lambda: health.spark(s).is_healthy, 90, "answering queries")
-            self._progress(f"spark: Connect server ready at {s.spark_remote}")
-        site_proc.wait_until(lambda: health.site(s).is_healthy, 60, "serving pages")
-        self._progress(f"site: serving {s.site_url}")
-        api_server = airflow_procs[0]
-        api_server.wait_until(lambda: health.airflow(s).is_healthy, 120, "healthy")
-        self._progress(f"airflow: healthy at {s.airflow_url}")
+            spark_server.wait_until(lambda: health.spark(self.settings).is_healthy, 120,
+                                    "answering queries")
+        self._progress(f"spark: Connect server ready at {self.settings.spark_remote}")
 
     def stop(self) -> None:
         """Stop every started component, newest first; the database goes last."""
@@ -208,7 +226,8 @@ def down(settings: Settings, say: Callable[[str], None] = print, timeout: float 
         except psutil.NoSuchProcess:
             pass
         except psutil.TimeoutExpired:
-            say(f"tallyflow up (pid {pid}) did not stop in {timeout:.0f} s; stopping its components")
+            say(f"tallyflow up (pid {pid}) did not stop in {timeout:.0f} s; "
+                "stopping its components")
     # Whatever the supervisor left behind (it may have been killed): stop it directly.
     for name, info in reversed(list(state.get("components", {}).items())):
         component_pid = info.get("pid")

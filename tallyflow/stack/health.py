@@ -52,10 +52,20 @@ def kafka(settings: Settings) -> Health:
 
 
 def spark(settings: Settings) -> Health:
-    from tallyflow.stack.spark import session
+    from urllib.parse import urlsplit
+
+    from tallyflow.stack.process import port_is_open
+
+    remote = urlsplit(settings.spark_remote)
+    # The Connect client retries for minutes against a closed port; answer at once instead.
+    if not port_is_open(remote.port, remote.hostname, timeout=2.0):
+        return Health("spark", settings.spark_remote, False,
+                      f"nothing is listening on {remote.hostname}:{remote.port}")
+    from pyspark.sql import SparkSession
 
     try:
-        spark_session = session(settings.spark_remote)
+        # A session of its own, so stopping it leaves any session the caller holds alone.
+        spark_session = SparkSession.builder.remote(settings.spark_remote).create()
     except Exception as err:
         return Health("spark", settings.spark_remote, False, _first_line(err))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -95,7 +96,7 @@ class ManagedProcess:
             try:
                 if ready():
                     return
-            except Exception:  # noqa: S110 - not ready yet; any error means "try again"
+            except Exception:
                 pass
             time.sleep(0.2)
         raise StartupError(
@@ -118,10 +119,8 @@ def stop_tree(pid: int, first_signal: int = signal.SIGTERM, timeout: float = 20.
     except psutil.NoSuchProcess:
         tree = []
     tree += _same_group(pid, exclude={p.pid for p in tree})
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, first_signal)
-    except ProcessLookupError:
-        pass
     if first_signal != signal.SIGINT:
         for proc in tree[1:]:
             _signal(proc, first_signal)
@@ -143,7 +142,5 @@ def _same_group(pgid: int, exclude: set[int]) -> list[psutil.Process]:
 
 
 def _signal(proc: psutil.Process, sig: int) -> None:
-    try:
+    with contextlib.suppress(psutil.NoSuchProcess):
         proc.send_signal(sig)
-    except psutil.NoSuchProcess:
-        pass

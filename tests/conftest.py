@@ -1,0 +1,178 @@
+"""Session fixtures: one real PostgreSQL, one Kafka-protocol broker, one Spark Connect server.
+
+They are the same embedded components ``tallyflow up`` runs, on free ports under a temporary
+state directory, started once per test run and stopped at the end. If one cannot start, the
+tests that need it fail with the component's log; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="tallyflow-tests-"))
+
+# Airflow reads its configuration when first imported, so it is set before any test module
+# loads. Its metadata for dag.test() lives in SQLite; the DAGs' tasks use the real services.
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_SESSION_DIR / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_SESSION_DIR / 'airflow' / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(_SESSION_DIR / "airflow" / "logs"),
+    }
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(home: Path) -> dict[str, str]:
+    """TALLYFLOW_* variables for an embedded stack under ``home`` on free ports."""
+    return {
+        "TALLYFLOW_HOME": str(home),
+        "TALLYFLOW_POSTGRES_PORT": str(free_port()),
+        "TALLYFLOW_KAFKA_PORT": str(free_port()),
+        "TALLYFLOW_SPARK_PORT": str(free_port()),
+        "TALLYFLOW_AIRFLOW_PORT": str(free_port()),
+        "TALLYFLOW_SITE_PORT": str(free_port()),
+        "TALLYFLOW_SPARK_DRIVER_MEMORY": "768m",
+    }
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    return _SESSION_DIR
+
+
+@pytest.fixture(scope="session")
+def services_settings(session_dir: Path):
+    """Settings of the session's embedded services (ports chosen once)."""
+    from tallyflow.settings import Settings
+
+    return Settings.from_env(service_env(session_dir / "services"))
+
+
+@pytest.fixture(scope="session")
+def _spark_server(services_settings):
+    """Starts the Spark Connect server early: its JVM warms up while other fixtures run."""
+    from tallyflow.stack import Stack
+
+    stack = Stack(services_settings, say=lambda _message: None)
+    proc = stack.launch_spark()
+    yield stack, proc
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(services_settings, _spark_server) -> Iterator[str]:
+    """URL of the session's PostgreSQL ``tallyflow`` database, fully migrated."""
+    from tallyflow.stack import Stack
+
+    stack = Stack(services_settings, say=lambda _message: None)
+    stack.prepare_database(stack.launch_postgres())
+    yield services_settings.database_url
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(services_settings) -> Iterator[str]:
+    """Bootstrap address of the session's broker, with the votes topic created."""
+    from tallyflow.stack import Stack
+
+    stack = Stack(services_settings, say=lambda _message: None)
+    stack.prepare_broker(stack.launch_kafka())
+    yield services_settings.kafka_bootstrap
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def spark(_spark_server):
+    """A Spark Connect session on the session's warm server."""
+    stack, proc = _spark_server
+    stack.await_spark(proc)
+    from tallyflow.stack.spark import session
+
+    spark_session = session(stack.settings.spark_remote)
+    yield spark_session
+    spark_session.stop()
+
+
+@pytest.fixture(scope="session")
+def services_env(services_settings, postgres_url, kafka_bootstrap, spark) -> Iterator[dict]:
+    """Points this process's TALLYFLOW_* settings at the session's services."""
+    from tallyflow.settings import get_settings
+
+    env = {
+        "TALLYFLOW_HOME": str(services_settings.home),
+        "TALLYFLOW_POSTGRES_PORT": str(services_settings.postgres_port),
+        "TALLYFLOW_KAFKA_PORT": str(services_settings.kafka_port),
+        "TALLYFLOW_SPARK_PORT": str(services_settings.spark_port),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's SQLite metadata database, for dag.test()."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture
+def empty_database(postgres_url) -> Iterator[str]:
+    """URL of a fresh, empty database on the session's server, dropped afterwards."""
+    from psycopg2 import sql
+
+    from tallyflow import db
+    from tallyflow.settings import with_database
+
+    name = f"scratch_{os.getpid()}_{free_port()}"
+    admin_url = with_database(postgres_url, "postgres")
+    with db.connection(admin_url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield with_database(postgres_url, name)
+    with db.connection(admin_url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+
+
+def pytest_sessionstart(session):
+    import signal
+
+    # A CI time-out sends SIGTERM: turn it into KeyboardInterrupt so fixtures stop services.
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
