@@ -1,0 +1,137 @@
+"""The whole platform as a user runs it: `tallyflow up`, use it, `tallyflow down`, nothing left."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from tallyflow import db
+from tallyflow.kafka import topic_partitions
+from tallyflow.settings import Settings
+from tests.conftest import service_env
+
+pytestmark = pytest.mark.slow
+
+
+class Platform:
+    """`tallyflow up` in a subprocess, with its output collected as it arrives."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tallyflow", "up"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_until_up(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(line.startswith("Everything is up") for line in self.lines):
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.5)
+        self.proc.kill()
+        pytest.fail(f"tallyflow up did not come up:\n{self.output}")
+
+    def descendants(self) -> list[psutil.Process]:
+        return psutil.Process(self.proc.pid).children(recursive=True)
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tallyflow", *args], env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def _survivors(procs: list[psutil.Process]) -> list[str]:
+    alive = []
+    for proc in procs:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(" ".join(proc.cmdline()))
+        except psutil.NoSuchProcess:
+            continue
+    return alive
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("TALLYFLOW_", "AIRFLOW"))}
+    env = {**clean, **service_env(tmp_path / "state")}
+    yield env
+    _cli(env, "down")  # whatever a failed assertion left running
+
+
+def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
+    settings = Settings.from_env(env)
+
+    platform = Platform(env)
+    platform.wait_until_up()
+    children = platform.descendants()
+    assert {"postgres", "kafka", "spark", "airflow-api-server", "airflow-scheduler",
+            "airflow-dag-processor", "airflow-triggerer", "site"} <= set(
+        json.loads((settings.run_dir / "stack.json").read_text())["components"])
+    assert "login admin / " in platform.output
+
+    airflow_health = requests.get(f"{settings.airflow_url}/api/v2/monitor/health", timeout=10).json()
+    assert {part: info["status"] for part, info in airflow_health.items()} == {
+        "metadatabase": "healthy", "scheduler": "healthy",
+        "triggerer": "healthy", "dag_processor": "healthy",
+    }
+    page = requests.get(settings.site_url, timeout=10)
+    layout = requests.get(f"{settings.site_url}/_dash-layout", timeout=10)
+    assert page.status_code == 200 and "<title>Tallyflow</title>" in page.text
+    assert '"children":"Home"' in layout.text
+    assert topic_partitions(settings.kafka_bootstrap)[settings.votes_topic] == 4
+
+    status = _cli(env, "status", "--json")
+    report = json.loads(status.stdout)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert report["healthy"] is True
+    assert report["supervisor_pid"] == platform.proc.pid
+
+    with db.connection(settings.database_url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("record_component_health"),
+                    {"component": "smoke-test", "is_healthy": True, "detail": "kept across restarts"})
+
+    down = _cli(env, "down")
+    assert down.returncode == 0, down.stderr
+    assert platform.proc.wait(timeout=60) == 0
+    assert _survivors(children) == []
+    assert _cli(env, "status").returncode == 1
+
+    # Second start: same data, stopped with Ctrl-C this time.
+    again = Platform(env)
+    again.wait_until_up()
+    children = again.descendants()
+    assert "0 migration(s) applied" in again.output
+    with db.connection(settings.database_url) as conn, conn.cursor() as cur:
+        cur.execute("select detail from component_health where component = 'smoke-test'")
+        assert cur.fetchall() == [("kept across restarts",)]
+
+    again.proc.send_signal(signal.SIGINT)
+    assert again.proc.wait(timeout=120) == 0
+    assert "SIGINT: stopping the platform" in again.output
+    assert _survivors(children) == []
+    assert not (settings.run_dir / "stack.json").exists()

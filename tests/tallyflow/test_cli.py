@@ -1,0 +1,82 @@
+"""`tallyflow up` refuses bad configuration with one clear message, before starting anything."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import service_env
+
+
+def _up(env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TALLYFLOW_")}
+    return subprocess.run(
+        [sys.executable, "-m", "tallyflow", "up"],
+        env={**clean, **env}, capture_output=True, text=True, timeout=60,
+    )
+
+
+def _processes_using(home: Path) -> list[str]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(home) in cmdline:
+            found.append(cmdline)
+    return found
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+def _assert_refused(result: subprocess.CompletedProcess, home: Path, setting: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"tallyflow: configuration error: {setting}")
+    assert "Traceback" not in result.stderr
+    assert not (home / "run" / "stack.json").exists()
+    assert not (home / "postgres").exists()
+    assert _processes_using(home) == []
+
+
+def test_unparseable_database_url(home: Path):
+    result = _up({**service_env(home), "TALLYFLOW_DATABASE_URL": "postgres//oops"})
+
+    _assert_refused(result, home, "TALLYFLOW_DATABASE_URL='postgres//oops' is not a PostgreSQL URL")
+
+
+def test_port_already_in_use(home: Path):
+    env = service_env(home)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", int(env["TALLYFLOW_KAFKA_PORT"])))
+        busy.listen()
+        result = _up(env)
+
+    _assert_refused(
+        result, home, f"TALLYFLOW_KAFKA_PORT={env['TALLYFLOW_KAFKA_PORT']}: that port is already in use"
+    )
+
+
+def test_missing_java(home: Path, tmp_path: Path):
+    result = _up({**service_env(home), "JAVA_HOME": str(tmp_path / "no-jdk")})
+
+    _assert_refused(result, home, f"JAVA_HOME='{tmp_path / 'no-jdk'}' has no bin/java")
+
+
+def test_down_with_nothing_running(home: Path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TALLYFLOW_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "tallyflow", "down"],
+        env={**clean, "TALLYFLOW_HOME": str(home)}, capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"nothing is running from {home}"
