@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -49,7 +50,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
               f"last lines of {dead.log_path}:\n{log_tail(dead.log_path)}", file=sys.stderr)
         code = 1
     except _Interrupted as signame:
-        print(f"\n{signame}: stopping the platform", flush=True)
+        with contextlib.suppress(OSError):
+            print(f"\n{signame}: stopping the platform", flush=True)
     except StartupError as err:
         print(f"tallyflow: start-up failed: {err}", file=sys.stderr)
         code = 1
@@ -57,7 +59,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
-        print("stopped.", flush=True)
+        with contextlib.suppress(OSError):
+            print("stopped.", flush=True)
     return code
 
 

@@ -40,13 +40,30 @@ def running_supervisor(settings: Settings) -> int | None:
     if not state:
         return None
     pid = state.get("supervisor_pid")
-    if pid and psutil.pid_exists(pid):
+    if pid and _alive(pid):
         try:
             if "tallyflow" in " ".join(psutil.Process(pid).cmdline()):
                 return pid
         except psutil.NoSuchProcess:
             return None
     return None
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (exited, not yet reaped by its parent) has stopped."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def preflight(settings: Settings) -> None:
@@ -88,7 +105,10 @@ class Stack:
     _t0: float = field(default_factory=time.monotonic)
 
     def _progress(self, message: str) -> None:
-        self.say(f"[{time.monotonic() - self._t0:5.1f}s] {message}")
+        try:
+            self.say(f"[{time.monotonic() - self._t0:5.1f}s] {message}")
+        except OSError:
+            pass  # nobody reads our output any more (closed pipe); keep working regardless
 
     def _start(self, proc: ManagedProcess) -> ManagedProcess:
         proc.start()
@@ -221,17 +241,13 @@ def down(settings: Settings, say: Callable[[str], None] = print, timeout: float 
     if pid:
         say(f"stopping tallyflow up (pid {pid})")
         os.kill(pid, signal.SIGTERM)
-        try:
-            psutil.Process(pid).wait(timeout=timeout)
-        except psutil.NoSuchProcess:
-            pass
-        except psutil.TimeoutExpired:
+        if not _wait_gone(pid, timeout):
             say(f"tallyflow up (pid {pid}) did not stop in {timeout:.0f} s; "
                 "stopping its components")
     # Whatever the supervisor left behind (it may have been killed): stop it directly.
     for name, info in reversed(list(state.get("components", {}).items())):
         component_pid = info.get("pid")
-        if component_pid and psutil.pid_exists(component_pid):
+        if component_pid and _alive(component_pid):
             say(f"{name}: stopping leftover process {component_pid}")
             stop_tree(component_pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)
     state_file(settings).unlink(missing_ok=True)
