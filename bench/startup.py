@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import service_env  # noqa: E402  - free ports, same as the tests use
+from tests.conftest import service_env  # free ports, as the tests choose them
 
 
 def start(env: dict[str, str]) -> tuple[subprocess.Popen, float]:
@@ -39,14 +39,19 @@ def stop(env: dict[str, str], proc: subprocess.Popen) -> float:
     return time.monotonic() - t0
 
 
-def stack_rss(home: Path) -> dict[str, int]:
-    """Resident memory per component (each component's whole process tree)."""
+def stack_memory(home: Path) -> dict[str, tuple[int, int]]:
+    """(USS, RSS) per component, over each component's whole process tree.
+
+    USS counts memory private to each process; RSS also counts shared pages once per
+    process (PostgreSQL's shared buffers, shared libraries), so its sum overstates.
+    """
     state = json.loads((home / "run" / "stack.json").read_text())
     rss = {}
     for name, info in state["components"].items():
         root = psutil.Process(info["pid"])
         tree = [root, *root.children(recursive=True)]
-        rss[name] = sum(p.memory_full_info().uss for p in tree)
+        rss[name] = (sum(p.memory_full_info().uss for p in tree),
+                     sum(p.memory_info().rss for p in tree))
     return rss
 
 
@@ -60,16 +65,18 @@ def main() -> None:
     proc, warm = start(env)
     print("idling 60 s before measuring memory ...")
     time.sleep(60)
-    rss = stack_rss(home)
+    memory = stack_memory(home)
     down = stop(env, proc)
-    total = sum(rss.values())
+    uss = sum(u for u, _ in memory.values())
+    rss = sum(r for _, r in memory.values())
     print()
     print(f"cold up until all healthy : {cold:6.1f} s   (target <= 60 s)")
     print(f"warm up until all healthy : {warm:6.1f} s")
     print(f"down                      : {down:6.1f} s")
-    for name, value in rss.items():
-        print(f"  {name:22s}: {value / 2**20:7.0f} MiB")
-    print(f"idle memory (USS, summed) : {total / 2**30:6.2f} GiB (target <= 3 GiB)")
+    for name, (u, r) in memory.items():
+        print(f"  {name:22s}: USS {u / 2**20:6.0f} MiB, RSS {r / 2**20:6.0f} MiB")
+    print(f"idle memory, USS summed   : {uss / 2**30:6.2f} GiB (target <= 3 GiB)")
+    print(f"idle memory, RSS summed   : {rss / 2**30:6.2f} GiB (overstates shared pages)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ used as they are and never started or stopped here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -105,10 +106,9 @@ class Stack:
     _t0: float = field(default_factory=time.monotonic)
 
     def _progress(self, message: str) -> None:
-        try:
+        # Nobody may read our output any more (closed pipe); keep working regardless.
+        with contextlib.suppress(OSError):
             self.say(f"[{time.monotonic() - self._t0:5.1f}s] {message}")
-        except OSError:
-            pass  # nobody reads our output any more (closed pipe); keep working regardless
 
     def _start(self, proc: ManagedProcess) -> ManagedProcess:
         proc.start()
