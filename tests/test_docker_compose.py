@@ -58,7 +58,7 @@ def test_tallyflow_settings_parse_and_point_at_the_compose_services(name):
 
 def test_ports_agree_between_services():
     kafka_env = SERVICES["kafka"]["environment"]
-    assert "PLAINTEXT://kafka:9092" == kafka_env["KAFKA_ADVERTISED_LISTENERS"]
+    assert kafka_env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
     assert "spark.connect.grpc.binding.port=15002" in " ".join(SERVICES["spark-connect"]["command"])
     assert "spark://spark-master:7077" in " ".join(SERVICES["spark-worker"]["command"])
     airflow_env = _resolved(SERVICES["airflow-api-server"]["environment"])
