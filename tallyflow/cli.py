@@ -93,21 +93,12 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
-    """Prepare external services: databases, migrations, topics (what `up` does for its own)."""
-    from tallyflow import db
-    from tallyflow.kafka import ensure_topics
-    from tallyflow.settings import redact, with_database
+    """Prepare the configured services: databases, migrations, topics (as `up` does)."""
+    from tallyflow.stack import Stack
 
-    server = with_database(settings.database_url, "postgres")
-    for url in (settings.database_url, settings.airflow_database_url):
-        name = url.rsplit("/", 1)[1].split("?")[0]
-        if db.ensure_database(server, name):
-            print(f"created database {name}")
-    applied = db.migrate(settings.database_url)
-    print(f"{len(applied)} migration(s) applied to {redact(settings.database_url)}")
-    created = ensure_topics(settings.kafka_bootstrap,
-                            {settings.votes_topic: settings.votes_partitions})
-    print(f"topic {settings.votes_topic}: {'created' if created else 'exists'}")
+    stack = Stack(settings)
+    stack.prepare_database(None)
+    stack.prepare_broker(None)
     return 0
 
 

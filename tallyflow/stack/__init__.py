@@ -19,7 +19,14 @@ import psutil
 
 from tallyflow import db
 from tallyflow.kafka import ensure_topics
-from tallyflow.settings import LOOPBACK, Settings, SettingsError, redact, with_database
+from tallyflow.settings import (
+    LOOPBACK,
+    Settings,
+    SettingsError,
+    database_name,
+    redact,
+    with_database,
+)
 from tallyflow.stack import airflow, broker, health, postgres, site, spark
 from tallyflow.stack.process import ManagedProcess, port_is_free, stop_tree
 
@@ -172,10 +179,10 @@ class Stack:
             pg.wait_until(lambda: db.connect(server_url).close() is None, 60,
                           "accepting connections")
             self._progress(f"postgres: ready on {LOOPBACK}:{s.postgres_port}")
-            for url in (s.database_url, s.airflow_database_url):
-                name = url.rsplit("/", 1)[1]
-                if db.ensure_database(server_url, name):
-                    self._progress(f"postgres: created database {name}")
+        for url in (s.database_url, s.airflow_database_url):
+            name = database_name(url)
+            if db.ensure_database(server_url, name):
+                self._progress(f"postgres: created database {name}")
         applied = db.migrate(s.database_url)
         self._progress(f"postgres: {len(applied)} migration(s) applied to {redact(s.database_url)}")
 

@@ -80,3 +80,35 @@ def test_down_with_nothing_running(home: Path):
 
     assert result.returncode == 0
     assert result.stdout.strip() == f"nothing is running from {home}"
+
+
+def test_init_prepares_external_services(postgres_url, kafka_bootstrap, tmp_path: Path):
+    """With external URLs, `tallyflow init` creates the databases, migrates and creates topics."""
+    import uuid
+
+    from tallyflow import db
+    from tallyflow.kafka import topic_partitions
+    from tallyflow.settings import with_database
+
+    suffix = uuid.uuid4().hex[:8]
+    database_url = with_database(postgres_url, f"init_{suffix}")
+    env = {
+        "TALLYFLOW_HOME": str(tmp_path / "state"),
+        "TALLYFLOW_DATABASE_URL": database_url,
+        "TALLYFLOW_AIRFLOW_DATABASE_URL": with_database(postgres_url, f"init_airflow_{suffix}"),
+        "TALLYFLOW_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "TALLYFLOW_SPARK_REMOTE": "sc://127.0.0.1:1",
+        "TALLYFLOW_VOTES_TOPIC": f"init.votes.{suffix}",
+        "TALLYFLOW_VOTES_PARTITIONS": "2",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TALLYFLOW_")}
+    result = subprocess.run([sys.executable, "-m", "tallyflow", "init"], env={**clean, **env},
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert f"created database init_{suffix}" in result.stdout
+    assert f"created database init_airflow_{suffix}" in result.stdout
+    assert topic_partitions(kafka_bootstrap)[f"init.votes.{suffix}"] == 2
+    with db.connection(database_url) as conn, conn.cursor() as cur:
+        cur.execute("select name from schema_migrations order by version")
+        assert cur.fetchall() == [(m.name,) for m in db.migrations()]
