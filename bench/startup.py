@@ -16,8 +16,7 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import service_env  # free ports, as the tests choose them
+from tallyflow.stack.process import free_port_env
 
 
 def start(env: dict[str, str]) -> tuple[subprocess.Popen, float]:
@@ -57,7 +56,7 @@ def stack_memory(home: Path) -> dict[str, tuple[int, int]]:
 
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="tallyflow-bench-")) / "state"
-    env = {**os.environ, **service_env(home)}
+    env = {**os.environ, **free_port_env(home)}
     print("cold start (empty state directory):")
     proc, cold = start(env)
     stop(env, proc)

@@ -8,7 +8,6 @@ tests that need it fail with the component's log; nothing is skipped.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tallyflow.stack.process import free_port, free_port_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="tallyflow-tests-"))
@@ -33,23 +34,14 @@ os.environ.update(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def service_env(home: Path) -> dict[str, str]:
     """TALLYFLOW_* variables for an embedded stack under ``home`` on free ports."""
-    return {
-        "TALLYFLOW_HOME": str(home),
-        "TALLYFLOW_POSTGRES_PORT": str(free_port()),
-        "TALLYFLOW_KAFKA_PORT": str(free_port()),
-        "TALLYFLOW_SPARK_PORT": str(free_port()),
-        "TALLYFLOW_AIRFLOW_PORT": str(free_port()),
-        "TALLYFLOW_SITE_PORT": str(free_port()),
-        "TALLYFLOW_SPARK_DRIVER_MEMORY": "768m",
-    }
+    return {**free_port_env(home), "TALLYFLOW_SPARK_DRIVER_MEMORY": "768m"}
+
+
+def environ_without(*prefixes: str) -> dict[str, str]:
+    """This process's environment minus variables with the given prefixes."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
 @pytest.fixture(scope="session")

@@ -128,7 +128,10 @@ class Stack:
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "supervisor_pid": os.getpid(),
-            "components": {p.name: {"pid": p.pid, "log": str(p.log_path)} for p in self.started},
+            "components": {
+                p.name: {"pid": p.pid, "log": str(p.log_path), "stop_signal": int(p.stop_signal)}
+                for p in self.started
+            },
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
@@ -256,6 +259,6 @@ def down(settings: Settings, say: Callable[[str], None] = print, timeout: float 
         component_pid = info.get("pid")
         if component_pid and _alive(component_pid):
             say(f"{name}: stopping leftover process {component_pid}")
-            stop_tree(component_pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)
+            stop_tree(component_pid, info.get("stop_signal", signal.SIGTERM))
     state_file(settings).unlink(missing_ok=True)
     return True

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from tallyflow.settings import LOOPBACK, Settings
-from tallyflow.stack.process import ManagedProcess
+from tallyflow.stack.process import ManagedProcess, StartupError, log_tail
 
 ADMIN_USER = "admin"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -95,8 +95,6 @@ def migrate_metadata(settings: Settings, env: dict[str, str]) -> None:
             [airflow_bin(), "db", "migrate"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     if result.returncode != 0:
-        from tallyflow.stack.process import StartupError, log_tail
-
         raise StartupError(f"airflow db migrate failed; last lines of {log}:\n{log_tail(log)}")
 
 

@@ -29,6 +29,25 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_env(home: Path) -> dict[str, str]:
+    """TALLYFLOW_* variables for an embedded stack under ``home`` on free ports."""
+    return {
+        "TALLYFLOW_HOME": str(home),
+        "TALLYFLOW_POSTGRES_PORT": str(free_port()),
+        "TALLYFLOW_KAFKA_PORT": str(free_port()),
+        "TALLYFLOW_SPARK_PORT": str(free_port()),
+        "TALLYFLOW_AIRFLOW_PORT": str(free_port()),
+        "TALLYFLOW_SITE_PORT": str(free_port()),
+    }
+
+
 def port_is_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

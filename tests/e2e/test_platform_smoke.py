@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import requests
 from tallyflow import db
 from tallyflow.kafka import topic_partitions
 from tallyflow.settings import Settings
-from tests.conftest import service_env
+from tests.conftest import environ_without, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -76,9 +75,7 @@ def _survivors(procs: list[psutil.Process]) -> list[str]:
 
 @pytest.fixture
 def env(tmp_path: Path):
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("TALLYFLOW_", "AIRFLOW"))}
-    env = {**clean, **service_env(tmp_path / "state")}
+    env = {**environ_without("TALLYFLOW_", "AIRFLOW"), **service_env(tmp_path / "state")}
     yield env
     _cli(env, "down")  # whatever a failed assertion left running
 

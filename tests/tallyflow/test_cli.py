@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -11,14 +10,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import service_env
+from tests.conftest import environ_without, service_env
 
 
 def _up(env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TALLYFLOW_")}
     return subprocess.run(
         [sys.executable, "-m", "tallyflow", "up"],
-        env={**clean, **env}, capture_output=True, text=True, timeout=60,
+        env={**environ_without("TALLYFLOW_"), **env}, capture_output=True, text=True, timeout=60,
     )
 
 
@@ -72,10 +70,9 @@ def test_missing_java(home: Path, tmp_path: Path):
 
 
 def test_down_with_nothing_running(home: Path):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TALLYFLOW_")}
     result = subprocess.run(
         [sys.executable, "-m", "tallyflow", "down"],
-        env={**clean, "TALLYFLOW_HOME": str(home)}, capture_output=True, text=True, timeout=60,
+        env={**environ_without("TALLYFLOW_"), "TALLYFLOW_HOME": str(home)}, capture_output=True, text=True, timeout=60,
     )
 
     assert result.returncode == 0
@@ -101,8 +98,8 @@ def test_init_prepares_external_services(postgres_url, kafka_bootstrap, tmp_path
         "TALLYFLOW_VOTES_TOPIC": f"init.votes.{suffix}",
         "TALLYFLOW_VOTES_PARTITIONS": "2",
     }
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TALLYFLOW_")}
-    result = subprocess.run([sys.executable, "-m", "tallyflow", "init"], env={**clean, **env},
+    result = subprocess.run([sys.executable, "-m", "tallyflow", "init"],
+                            env={**environ_without("TALLYFLOW_"), **env},
                             capture_output=True, text=True, timeout=120)
 
     assert result.returncode == 0, result.stderr
