@@ -1,0 +1,11 @@
+copy voters (
+    election_id,
+    voter_id,
+    full_name,
+    birth_date,
+    gender,
+    region_id,
+    registered_on,
+    credential_sha256
+)
+from stdin with (format csv)

@@ -1,0 +1,2 @@
+delete from voters
+where election_id = %(election_id)s
