@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tallyflow.settings import Settings, SettingsError
 
@@ -102,6 +103,194 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- elections and registrations ----------------------------------------------------------
+
+
+def _progress_bar(description: str, unit: str):
+    """A progress callback drawing a bar on stderr, and a function to close it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=description, unit=unit, unit_scale=True, file=sys.stderr,
+               mininterval=0.5, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update, bar.close
+
+
+def _print_validation(results, settings: Settings) -> bool:
+    from tallyflow.registrations.quality import data_docs_dir
+
+    docs = data_docs_dir(settings.home)
+    print_table(
+        [(r.suite_name, "passed" if r.is_passed else "FAILED", f"{r.row_count:,}",
+          r.failed_expectations, r.warned_expectations) for r in results],
+        header=("suite", "result", "rows", "failed", "warnings"),
+    )
+    for r in results:
+        for failure in r.failures:
+            print(f"  {r.suite_name}: [{failure['severity']}] {failure['summary']}")
+    print(f"data quality report: {docs / 'index.html'}")
+    return all(r.is_passed for r in results)
+
+
+def _validate(settings: Settings, election_id: str) -> bool:
+    from tallyflow.registrations.quality import validate_registrations
+
+    print("validating registrations with Great Expectations...", file=sys.stderr, flush=True)
+    results = validate_registrations(settings.database_url, election_id, settings.home)
+    return _print_validation(results, settings)
+
+
+def cmd_election_create(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.elections import store
+    from tallyflow.elections.definition import load_definition
+
+    election = load_definition(args.file, opens_at=args.opens_at, closes_at=args.closes_at,
+                               election_id=args.id)
+    url = settings.database_url
+    store.create_election(url, election, actor="cli")
+    print(f"created election {election.election_id!r} ({election.title}) as a draft")
+    if args.voters is not None:
+        if cmd_registrations_seed(settings, argparse.Namespace(
+            election=election.election_id, voters=args.voters, seed=args.seed, replace=False,
+            credentials_out=args.credentials_out, no_validate=False,
+        )) != 0:
+            return 1
+        store.schedule_election(url, election.election_id, actor="cli")
+        print(f"scheduled: it opens at {election.opens_at:%Y-%m-%d %H:%M} UTC "
+              f"and closes at {election.closes_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def cmd_election_list(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.elections import store
+
+    elections = store.list_elections(settings.database_url)
+    if args.json:
+        print(store.to_json(elections))
+        return 0
+    if not elections:
+        print("no elections yet: create one with `tallyflow election create FILE`")
+        return 0
+    checks = {None: "not run", True: "passed", False: "FAILED"}
+    print_table(
+        [(e["election_id"], e["title"], e["status"] + (" (test)" if e["is_test"] else ""),
+          f"{e['opens_at']:%Y-%m-%d %H:%M}", f"{e['closes_at']:%Y-%m-%d %H:%M}",
+          f"{e['registered_voters']:,}", checks[e["is_roll_valid"]]) for e in elections],
+        header=("id", "title", "status", "opens (UTC)", "closes (UTC)", "voters", "roll check"),
+    )
+    return 0
+
+
+def cmd_election_show(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.elections import store
+    from tallyflow.elections.definition import YES_NO_OPTIONS
+
+    election = store.get_election(settings.database_url, args.election_id)
+    if args.json:
+        print(store.to_json(election))
+        return 0
+    definition = election["definition"]
+    rows = [
+        ("title", election["title"]),
+        ("status", election["status"] + (" (test mode)" if election["is_test"] else "")),
+        ("opens", f"{election['opens_at']:%Y-%m-%d %H:%M} UTC"),
+        ("closes", f"{election['closes_at']:%Y-%m-%d %H:%M} UTC"),
+        ("tallies", "embargoed until close" if election["is_tally_embargoed"] else "live"),
+        ("regions", str(len(definition["regions"]))),
+        ("registered voters", f"{election['registered_voters']:,}"),
+        ("roll fingerprint", election["roll_fingerprint"] or "not frozen yet (frozen at opening)"),
+        ("definition sha256", election["definition_sha256"]),
+    ]
+    print_table(rows, header=("election", election["election_id"]))
+    for contest in definition["contests"]:
+        options = contest.get("options") or [{"name": name} for _id, name in YES_NO_OPTIONS]
+        extra = f", threshold {contest['threshold']}" if "threshold" in contest else ""
+        seats = f", {contest['seats']} seats" if contest.get("seats", 1) > 1 else ""
+        print(f"\n{contest['title']} [{contest['kind']}{seats}{extra}]")
+        for option in options:
+            party = f" ({option['party']})" if option.get("party") else ""
+            print(f"  - {option['name']}{party}")
+    runs = election["validation_runs"]
+    if runs:
+        print()
+        print_table(
+            [(r["suite_name"], "passed" if r["is_passed"] else "FAILED",
+              f"{r['validated_at']:%Y-%m-%d %H:%M:%S}", f"{r['row_count']:,}",
+              r["report_url"] or "") for r in runs],
+            header=("check", "result", "when (UTC)", "rows", "report"),
+        )
+    if election["status"] == "scheduled":
+        blockers = store.opening_blockers(settings.database_url, args.election_id)
+        print("\nready to open" if not blockers else "\ncannot open yet: " + "; ".join(blockers))
+    return 0
+
+
+def cmd_election_schedule(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.elections import store
+
+    store.schedule_election(settings.database_url, args.election_id, actor="cli")
+    print(f"election {args.election_id!r} is scheduled")
+    return 0
+
+
+def cmd_election_open(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.elections import store
+
+    digest = store.open_election(settings.database_url, args.election_id, actor="cli")
+    print(f"election {args.election_id!r} is open; voter roll fingerprint {digest}")
+    return 0
+
+
+def cmd_registrations_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.registrations import roll
+
+    sink = roll.credentials_file_sink(Path(args.credentials_out)) if args.credentials_out else None
+    update, close = _progress_bar("registering voters", "voter")
+    try:
+        loaded = roll.seed_registrations(settings.database_url, args.election, args.voters,
+                                         seed=args.seed, replace=args.replace,
+                                         credentials_sink=sink, progress=update, actor="cli")
+    finally:
+        close()
+    print(f"registered {loaded:,} synthetic voters in {args.election!r} (seed {args.seed})")
+    if args.credentials_out:
+        print(f"voting credentials written to {args.credentials_out} (keep it secret)")
+    if args.no_validate:
+        return 0
+    return 0 if _validate(settings, args.election) else 1
+
+
+def cmd_registrations_import(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.registrations import roll
+
+    sink = roll.credentials_file_sink(Path(args.credentials_out)) if args.credentials_out else None
+    update, close = _progress_bar("loading voters", "voter")
+    try:
+        report = roll.import_roll(settings.database_url, args.election, args.file,
+                                  credentials_sink=sink, progress=update, actor="cli")
+    finally:
+        close()
+    print(f"loaded {report.loaded:,} voters from {report.source_name}; "
+          f"quarantined {len(report.quarantined):,} row(s)")
+    for line, reason in report.quarantined[:20]:
+        print(f"  line {line}: {reason}")
+    if len(report.quarantined) > 20:
+        print(f"  ... and {len(report.quarantined) - 20:,} more in quarantined_registrations")
+    if args.no_validate:
+        return 0
+    valid = _validate(settings, args.election)
+    return 0 if valid and not report.quarantined else 1
+
+
+def cmd_registrations_validate(settings: Settings, args: argparse.Namespace) -> int:
+    return 0 if _validate(settings, args.election) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tallyflow",
@@ -124,7 +313,89 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="health of every component")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
+
+    _add_election_commands(commands)
+    _add_registration_commands(commands)
     return parser
+
+
+def _add_election_commands(commands) -> None:
+    election = commands.add_parser("election", help="create and inspect elections")
+    sub = election.add_subparsers(dest="election_command", required=True)
+
+    create = sub.add_parser("create", help="create an election from a JSON or YAML definition")
+    create.add_argument("file", help="definition file (see schemas/election.schema.json)")
+    create.add_argument("--id", help="use this election id instead of the file's")
+    create.add_argument("--opens-at", metavar="TIME",
+                        help="override the opening time: ISO 8601 UTC, 'now' or '+30m'/'+2h'/'+1d'")
+    create.add_argument("--closes-at", metavar="TIME", help="override the closing time, as above")
+    create.add_argument("--voters", type=_non_negative, metavar="N",
+                        help="also seed N synthetic voters, validate them and schedule")
+    create.add_argument("--seed", type=int, default=0, help="random seed for --voters")
+    create.add_argument("--credentials-out", metavar="FILE",
+                        help="with --voters: write voter_id,credential here")
+    create.set_defaults(func=cmd_election_create)
+
+    listing = sub.add_parser("list", help="every election with its status")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=cmd_election_list)
+
+    show = sub.add_parser("show", help="one election: contests, roll, checks")
+    show.add_argument("election_id")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=cmd_election_show)
+
+    schedule = sub.add_parser("schedule", help="a draft election becomes scheduled")
+    schedule.add_argument("election_id")
+    schedule.set_defaults(func=cmd_election_schedule)
+
+    opening = sub.add_parser("open", help="open a scheduled election now, freezing its roll")
+    opening.add_argument("election_id")
+    opening.set_defaults(func=cmd_election_open)
+
+
+def _add_registration_commands(commands) -> None:
+    registrations = commands.add_parser("registrations", help="the voter roll of an election")
+    sub = registrations.add_subparsers(dest="registrations_command", required=True)
+
+    seed = sub.add_parser("seed", help="register synthetic voters (deterministic per seed)")
+    seed.add_argument("--election", required=True, metavar="ID")
+    seed.add_argument("--voters", required=True, type=_non_negative, metavar="N")
+    seed.add_argument("--seed", type=int, default=0, metavar="S")
+    seed.add_argument("--replace", action="store_true", help="replace an existing roll")
+    seed.add_argument("--credentials-out", metavar="FILE",
+                      help="write voter_id,credential here (for the simulator and tests)")
+    seed.add_argument("--no-validate", action="store_true", help="skip the data-quality checks")
+    seed.set_defaults(func=cmd_registrations_seed)
+
+    imports = sub.add_parser("import", help="load a voter roll from CSV; bad rows are quarantined")
+    imports.add_argument("--election", required=True, metavar="ID")
+    imports.add_argument("file", help="CSV with voter_id,full_name,birth_date,gender,"
+                                      "region_id,registered_on")
+    imports.add_argument("--credentials-out", metavar="FILE",
+                         help="write voter_id,credential here")
+    imports.add_argument("--no-validate", action="store_true",
+                         help="skip the data-quality checks")
+    imports.set_defaults(func=cmd_registrations_import)
+
+    validate = sub.add_parser("validate", help="run the Great Expectations checks again")
+    validate.add_argument("--election", required=True, metavar="ID")
+    validate.set_defaults(func=cmd_registrations_validate)
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from tallyflow.elections.definition import DefinitionError
+    from tallyflow.elections.store import ElectionError
+    from tallyflow.registrations.roll import RollFileError
+
+    return DefinitionError, ElectionError, RollFileError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,6 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(settings, args)
     except SettingsError as err:
         print(f"tallyflow: configuration error: {err}", file=sys.stderr)
+        return 2
+    except _user_errors() as err:
+        print(f"tallyflow: {err}", file=sys.stderr)
         return 2
 
 

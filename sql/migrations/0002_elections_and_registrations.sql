@@ -124,3 +124,28 @@ create table if not exists election_audit_log (
     detail jsonb not null default '{}',
     recorded_at timestamptz not null default now()
 );
+
+-- Every region paired with itself and each region below it, so counts roll up the tree.
+create or replace view region_ancestry as
+with recursive ancestry as (
+    select
+        election_id,
+        region_id as ancestor_id,
+        region_id
+    from regions
+
+    union all
+
+    select
+        regions.election_id,
+        regions.parent_region_id as ancestor_id,
+        ancestry.region_id
+    from ancestry
+    inner join regions
+        on regions.election_id = ancestry.election_id
+        and regions.region_id = ancestry.ancestor_id
+    where regions.parent_region_id is not null
+)
+
+select election_id, ancestor_id, region_id
+from ancestry;

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -113,8 +113,18 @@ def election_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
-def load_definition(path: str | Path) -> Election:
-    """Read and check a ``.json``, ``.yaml`` or ``.yml`` definition file."""
+def load_definition(
+    path: str | Path,
+    *,
+    opens_at: str | None = None,
+    closes_at: str | None = None,
+    election_id: str | None = None,
+) -> Election:
+    """Read and check a ``.json``, ``.yaml`` or ``.yml`` definition file.
+
+    ``opens_at``/``closes_at`` override the file's times (see :func:`resolve_time`) and
+    ``election_id`` its id, so one example can be run again and again.
+    """
     path = Path(path)
     if not path.is_file():
         raise DefinitionError([f"no such file: {path}"], source=str(path))
@@ -134,7 +144,29 @@ def load_definition(path: str | Path) -> Election:
         ) from None
     except yaml.YAMLError as err:
         raise DefinitionError([f"invalid YAML: {err}"], str(path)) from None
+    if isinstance(raw, dict):
+        overrides = {"id": election_id, "opens_at": opens_at, "closes_at": closes_at}
+        raw = {**raw, **{k: v for k, v in overrides.items() if v is not None}}
+        now = datetime.now(UTC)
+        for key in ("opens_at", "closes_at"):
+            if isinstance(raw.get(key), str):
+                raw[key] = resolve_time(raw[key], now)
     return parse_definition(raw, source=str(path))
+
+
+_RELATIVE = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def resolve_time(text: str, now: datetime) -> str:
+    """``now`` and ``+90m``/``+2h``/``+1d`` become UTC times relative to ``now``; other text
+    is returned as it is, to be checked with the rest of the definition."""
+    value = text.strip()
+    if value == "now":
+        return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.startswith("+") and value[-1:] in _RELATIVE and value[1:-1].isdigit():
+        moved = now + timedelta(**{_RELATIVE[value[-1]]: int(value[1:-1])})
+        return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text
 
 
 def parse_definition(raw: Any, source: str = "election definition") -> Election:

@@ -168,12 +168,17 @@ def schedule_election(url: str, election_id: str, *, actor: str = "api") -> None
     _move(url, election_id, "draft", "scheduled", actor)
 
 
-def opening_blockers(url: str, election_id: str) -> list[str]:
+def opening_blockers(url: str, election_id: str, now: datetime | None = None) -> list[str]:
     """Why the election cannot open now (empty when it can)."""
     election = get_election(url, election_id)
+    now = now or datetime.now(UTC)
     reasons = []
     if election["status"] != "scheduled":
         reasons.append(f"it is {election['status']}, not scheduled")
+    if now < election["opens_at"]:
+        reasons.append(f"its opening time {election['opens_at']:%Y-%m-%d %H:%M} UTC has not come")
+    elif now >= election["closes_at"]:
+        reasons.append(f"its closing time {election['closes_at']:%Y-%m-%d %H:%M} UTC has passed")
     if election["registered_voters"] == 0:
         reasons.append("it has no registered voters")
     runs = election["validation_runs"]

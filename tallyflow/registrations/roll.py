@@ -18,7 +18,7 @@ import io
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +70,7 @@ def election_roll(cur, election_id: str) -> ElectionRoll:
     status, opens_at, voting_age = row
     cur.execute(db.query("precincts"), {"election_id": election_id})
     precincts = tuple(PrecinctWeight(region_id, population) for region_id, population in cur)
-    return ElectionRoll(election_id, status, opens_at.date(), voting_age, precincts)
+    return ElectionRoll(election_id, status, opens_at.astimezone(UTC).date(), voting_age, precincts)
 
 
 def _require_editable(roll: ElectionRoll) -> None:

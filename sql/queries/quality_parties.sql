@@ -1,0 +1,4 @@
+select party_id, name, abbreviation, colour
+from parties
+where election_id = %(election_id)s
+order by party_id

@@ -1,0 +1,306 @@
+"""Great Expectations checks of an election's registrations: parties, candidates, regions, voters.
+
+The suites are defined here in code, one per table, parameterised by the election (its
+voting age, regions and parties). They run on pandas frames read from Postgres, through a
+file-based GX project under ``<TALLYFLOW_HOME>/data-quality``, whose Data Docs site is the
+readable report. Each run is also recorded in ``validation_runs``.
+
+A failed ``critical`` expectation fails its suite and keeps the election from opening.
+Likely duplicate people are a ``warning``: flagged in the report for a human to review,
+without blocking the election.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from psycopg2.extras import Json
+
+from tallyflow import db
+from tallyflow.elections.store import UnknownElection
+from tallyflow.registrations.synthetic import GENDERS
+
+SUITES = ("parties", "candidates", "regions", "voters")
+DATA_SOURCE = "registrations"
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class RollRules:
+    """What the suites need to know about the election they check."""
+
+    election_id: str
+    voting_age: int
+    region_ids: frozenset[str]
+    precinct_ids: frozenset[str]
+    party_ids: frozenset[str]
+
+
+@dataclass
+class SuiteResult:
+    suite_name: str
+    is_passed: bool
+    evaluated_expectations: int
+    failed_expectations: int
+    warned_expectations: int
+    row_count: int
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    report_path: str | None = None
+
+
+def _not_null(*columns: str) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column=c, description=f"mandatory field {c} is present")
+        for c in columns
+    ]
+
+
+def registration_suites(rules: RollRules) -> dict[str, list[gxe.Expectation]]:
+    """The expectations of each suite, for one election."""
+    return {
+        "parties": [
+            gxe.ExpectColumnValuesToBeUnique(column="party_id", description="party ids are unique"),
+            *_not_null("party_id", "name", "abbreviation", "colour"),
+            gxe.ExpectColumnValuesToMatchRegex(
+                column="colour", regex=r"^#[0-9a-fA-F]{6}$", description="colours are #rrggbb"
+            ),
+        ],
+        "candidates": [
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["contest_id", "option_id"],
+                description="option ids are unique within their contest",
+            ),
+            *_not_null("contest_id", "option_id", "name"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="party_id",
+                value_set=sorted(rules.party_ids),
+                description="the parties candidates reference exist",
+            ),
+        ],
+        "regions": [
+            gxe.ExpectColumnValuesToBeUnique(
+                column="region_id", description="region ids are unique"
+            ),
+            *_not_null("region_id", "name", "level"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="parent_region_id",
+                value_set=sorted(rules.region_ids),
+                description="parent regions exist",
+            ),
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="registered_voters",
+                column_B="roll_count",
+                ignore_row_if="both_values_are_missing",
+                description="each region's registered count matches the voters on the roll",
+            ),
+        ],
+        "voters": [
+            gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the roll is not empty"),
+            gxe.ExpectColumnValuesToBeUnique(column="voter_id", description="voter ids are unique"),
+            *_not_null("voter_id", "full_name", "birth_date", "gender", "region_id",
+                       "registered_on"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="region_id",
+                value_set=sorted(rules.precinct_ids),
+                description="voters are registered in a precinct of this election",
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="gender", value_set=list(GENDERS), description="gender codes are known"
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="age_on_election_day",
+                min_value=rules.voting_age,
+                description=f"voters are at least {rules.voting_age} on election day",
+            ),
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["normalised_name", "birth_date", "region_id"],
+                severity="warning",
+                description="no likely duplicate people (same name, birth date and region)",
+            ),
+        ],
+    }
+
+
+# -- reading the registrations ------------------------------------------------------------
+
+
+def roll_rules(url: str, election_id: str) -> RollRules:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select voting_age from elections where election_id = %s", (election_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise UnknownElection(election_id)
+        cur.execute("select region_id from regions where election_id = %s", (election_id,))
+        region_ids = frozenset(r for (r,) in cur)
+        cur.execute(db.query("precincts"), {"election_id": election_id})
+        precinct_ids = frozenset(r for r, _population in cur)
+        cur.execute("select party_id from parties where election_id = %s", (election_id,))
+        party_ids = frozenset(p for (p,) in cur)
+    return RollRules(election_id, row[0], region_ids, precinct_ids, party_ids)
+
+
+def _frame(cur, name: str, election_id: str) -> pd.DataFrame:
+    cur.execute(db.query(name), {"election_id": election_id})
+    return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+
+
+def registration_frames(url: str, election_id: str) -> dict[str, pd.DataFrame]:
+    """One frame per suite, read from Postgres. Voters come through COPY for speed."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        frames = {
+            "parties": _frame(cur, "quality_parties", election_id),
+            "candidates": _frame(cur, "quality_candidates", election_id),
+            "regions": _frame(cur, "quality_regions", election_id),
+        }
+        buffer = io.StringIO()
+        statement = cur.mogrify(db.query("quality_voters"), {"election_id": election_id})
+        cur.copy_expert(statement.decode(), buffer)
+    buffer.seek(0)
+    frames["voters"] = pd.read_csv(
+        buffer,
+        names=["voter_id", "full_name", "normalised_name", "birth_date", "gender", "region_id",
+               "registered_on", "age_on_election_day"],
+        dtype={"voter_id": str, "full_name": str, "normalised_name": str, "gender": str,
+               "region_id": str, "birth_date": str, "registered_on": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
+    return frames
+
+
+# -- running the suites -------------------------------------------------------------------
+
+
+def data_quality_root(home: Path) -> Path:
+    return home / "data-quality"
+
+
+def data_docs_dir(home: Path) -> Path:
+    """Where the Data Docs site (``index.html``) is written."""
+    return data_quality_root(home) / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+
+@contextlib.contextmanager
+def _gx_project(root: Path) -> Iterator[Any]:
+    """The file-based GX project, held under a lock: its stores are plain files."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        context = gx.get_context(mode="file", project_root_dir=str(root))
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        yield context
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    config = result.expectation_config
+    details = result.result or {}
+    column = config.kwargs.get("column") or config.kwargs.get("column_list") or (
+        [config.kwargs["column_A"], config.kwargs["column_B"]]
+        if "column_A" in config.kwargs else None
+    )
+    sample = [str(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        found = f"could not be evaluated: {result.exception_info.get('exception_message')}"
+    elif "unexpected_count" in details:
+        found = (f"{details['unexpected_count']:,} of {details.get('element_count', 0):,} rows"
+                 + (f", e.g. {', '.join(sample)}" if sample else ""))
+    else:
+        found = f"observed {details.get('observed_value')!r}"
+    description = config.description or config.type
+    return {
+        "expectation": config.type,
+        "column": column,
+        "severity": str(getattr(config.severity, "value", config.severity)),
+        "unexpected_count": details.get("unexpected_count"),
+        "sample": sample,
+        "summary": f"{description}: {found}",
+    }
+
+
+def validate_frames(
+    frames: Mapping[str, pd.DataFrame],
+    rules: RollRules,
+    home: Path,
+    suites: tuple[str, ...] = SUITES,
+) -> list[SuiteResult]:
+    """Run each suite on its frame; write the validation results and Data Docs under ``home``."""
+    expectations = registration_suites(rules)
+    results = []
+    with _gx_project(data_quality_root(home)) as context:
+        source = context.data_sources.add_or_update_pandas(DATA_SOURCE)
+        for suite_name in suites:
+            asset = next((a for a in source.assets if a.name == suite_name), None)
+            asset = asset or source.add_dataframe_asset(suite_name)
+            batch = (asset.get_batch_definition("whole") if asset.batch_definitions
+                     else asset.add_batch_definition_whole_dataframe("whole"))
+            name = f"{rules.election_id}.{suite_name}"
+            suite = context.suites.add_or_update(
+                gx.ExpectationSuite(name=name, expectations=expectations[suite_name])
+            )
+            definition = context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+            checkpoint = context.checkpoints.add_or_update(
+                gx.Checkpoint(
+                    name=name,
+                    validation_definitions=[definition],
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+                    result_format={"result_format": "SUMMARY",
+                                   "partial_unexpected_count": SAMPLE_SIZE},
+                )
+            )
+            frame = frames[suite_name]
+            outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+            (identifier, validation), = outcome.run_results.items()
+            failures = [_summary(r) for r in validation.results if not r.success]
+            critical = [f for f in failures if f["severity"] == "critical"]
+            results.append(
+                SuiteResult(
+                    suite_name=suite_name,
+                    is_passed=not critical,
+                    evaluated_expectations=len(validation.results),
+                    failed_expectations=len(critical),
+                    warned_expectations=len(failures) - len(critical),
+                    row_count=len(frame),
+                    failures=failures,
+                    report_path="validations/" + "/".join(identifier.to_tuple()) + ".html",
+                )
+            )
+    return results
+
+
+def record_validation_runs(url: str, election_id: str, results: list[SuiteResult]) -> None:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        for result in results:
+            cur.execute(
+                db.query("record_validation_run"),
+                {
+                    "election_id": election_id,
+                    "suite_name": result.suite_name,
+                    "is_passed": result.is_passed,
+                    "evaluated_expectations": result.evaluated_expectations,
+                    "failed_expectations": result.failed_expectations,
+                    "warned_expectations": result.warned_expectations,
+                    "row_count": result.row_count,
+                    "failures": Json(result.failures),
+                    "report_url": result.report_path,
+                },
+            )
+
+
+def validate_registrations(url: str, election_id: str, home: Path) -> list[SuiteResult]:
+    """Check one election's registrations, record the runs, and return their results."""
+    rules = roll_rules(url, election_id)
+    results = validate_frames(registration_frames(url, election_id), rules, home)
+    record_validation_runs(url, election_id, results)
+    return results
