@@ -20,6 +20,17 @@ def healthz() -> tuple[str, int]:
     return "ok", 200
 
 
+@server.get("/data-docs/")
+@server.get("/data-docs/<path:path>")
+def data_docs(path: str = "index.html"):
+    """The Great Expectations Data Docs site: the readable data-quality reports."""
+    from flask import send_from_directory
+
+    from tallyflow.settings import get_settings
+
+    return send_from_directory(get_settings().data_docs_dir, path)
+
+
 app.layout = html.Div(
     [
         html.Header(

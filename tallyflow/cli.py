@@ -122,9 +122,7 @@ def _progress_bar(description: str, unit: str):
 
 
 def _print_validation(results, settings: Settings) -> bool:
-    from tallyflow.registrations.quality import data_docs_dir
-
-    docs = data_docs_dir(settings.home)
+    docs = settings.data_docs_dir
     print_table(
         [(r.suite_name, "passed" if r.is_passed else "FAILED", f"{r.row_count:,}",
           r.failed_expectations, r.warned_expectations) for r in results],
@@ -141,7 +139,8 @@ def _validate(settings: Settings, election_id: str) -> bool:
     from tallyflow.registrations.quality import validate_registrations
 
     print("validating registrations with Great Expectations...", file=sys.stderr, flush=True)
-    results = validate_registrations(settings.database_url, election_id, settings.home)
+    results = validate_registrations(settings.database_url, election_id,
+                                     settings.data_quality_dir)
     return _print_validation(results, settings)
 
 

@@ -80,6 +80,16 @@ class Settings:
         return self.home / "secrets"
 
     @property
+    def data_quality_dir(self) -> Path:
+        """The Great Expectations project: suites, validation results, Data Docs."""
+        return self.home / "data-quality"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        """The Data Docs site (``index.html``), the readable data-quality reports."""
+        return self.data_quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+    @property
     def run_dir(self) -> Path:
         return self.home / "run"
 

@@ -167,3 +167,26 @@ def pytest_sessionstart(session):
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+@pytest.fixture
+def new_election(postgres_url):
+    """Creates a draft election from an example definition, with a fresh id, open from now.
+
+    Returns the stored :class:`~tallyflow.elections.definition.Election`.
+    """
+    import uuid
+
+    from tallyflow.elections.definition import load_definition
+    from tallyflow.elections.store import create_election
+
+    def create(example: str = "three-parties.json", *, opens_at: str = "now",
+               closes_at: str = "+2h"):
+        election = load_definition(
+            REPO_ROOT / "examples" / "elections" / example,
+            opens_at=opens_at, closes_at=closes_at, election_id=f"t-{uuid.uuid4().hex[:12]}",
+        )
+        create_election(postgres_url, election, actor="test")
+        return election
+
+    return create

@@ -38,6 +38,9 @@ create table if not exists regions (
     level text not null,
     parent_region_id text,
     population integer,
+    -- The registrar's own count, when the definition gives one; checked against the roll.
+    expected_voters integer,
+    -- Counted from the roll whenever it is loaded.
     registered_voters integer,
     primary key (election_id, region_id),
     foreign key (election_id, parent_region_id) references regions (election_id, region_id)

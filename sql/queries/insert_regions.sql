@@ -1,4 +1,4 @@
 insert into regions (
-    election_id, region_id, name, level, parent_region_id, population, registered_voters
+    election_id, region_id, name, level, parent_region_id, population, expected_voters
 )
 values %s

@@ -1,4 +1,4 @@
--- One row per region: its registered count beside the voters the roll has below it.
+-- One row per region: its stored and expected counts beside the voters the roll has below it.
 with roll_counts as (
     select
         region_id,
@@ -23,6 +23,7 @@ select
     regions.name,
     regions.level,
     regions.parent_region_id,
+    regions.expected_voters,
     regions.registered_voters,
     region_roll_counts.roll_count
 from regions

@@ -1,5 +1,4 @@
 -- Registered voters per region, counted from the roll and summed up the region tree.
--- Counts a registrar already supplied are kept unless overwrite is set (seeding).
 with roll_counts as (
     select
         region_id,
@@ -25,4 +24,3 @@ from region_totals
 where
     regions.election_id = %(election_id)s
     and regions.region_id = region_totals.region_id
-    and (%(overwrite)s or regions.registered_voters is null)

@@ -53,7 +53,7 @@ class Region:
     level: str
     parent_region_id: str | None = None
     population: int | None = None
-    registered_voters: int | None = None
+    expected_voters: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,9 @@ def load_definition(
 ) -> Election:
     """Read and check a ``.json``, ``.yaml`` or ``.yml`` definition file.
 
-    ``opens_at``/``closes_at`` override the file's times (see :func:`resolve_time`) and
-    ``election_id`` its id, so one example can be run again and again.
+    ``opens_at``/``closes_at`` override the file's times (see :func:`resolve_time`; a
+    relative closing time counts from the opening) and ``election_id`` its id, so one
+    example can be run again and again.
     """
     path = Path(path)
     if not path.is_file():
@@ -147,10 +148,12 @@ def load_definition(
     if isinstance(raw, dict):
         overrides = {"id": election_id, "opens_at": opens_at, "closes_at": closes_at}
         raw = {**raw, **{k: v for k, v in overrides.items() if v is not None}}
-        now = datetime.now(UTC)
+        # "+2h" closes two hours after opening; "+10m" opens ten minutes from now.
+        base = datetime.now(UTC)
         for key in ("opens_at", "closes_at"):
             if isinstance(raw.get(key), str):
-                raw[key] = resolve_time(raw[key], now)
+                raw[key] = resolve_time(raw[key], base)
+                base = _parse_time(raw[key]) or base
     return parse_definition(raw, source=str(path))
 
 
@@ -390,7 +393,7 @@ def _build(raw: dict) -> Election:
                 level=r["level"],
                 parent_region_id=r.get("parent"),
                 population=r.get("population"),
-                registered_voters=r.get("registered_voters"),
+                expected_voters=r.get("registered_voters"),
             )
             for r in raw["regions"]
         ),

@@ -29,6 +29,7 @@ from psycopg2.extras import Json
 from tallyflow import db
 from tallyflow.elections.store import UnknownElection
 from tallyflow.registrations.synthetic import GENDERS
+from tallyflow.settings import Settings
 
 SUITES = ("parties", "candidates", "regions", "voters")
 DATA_SOURCE = "registrations"
@@ -102,6 +103,12 @@ def registration_suites(rules: RollRules) -> dict[str, list[gxe.Expectation]]:
                 column_B="roll_count",
                 ignore_row_if="both_values_are_missing",
                 description="each region's registered count matches the voters on the roll",
+            ),
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="expected_voters",
+                column_B="roll_count",
+                ignore_row_if="either_value_is_missing",
+                description="the registrar's expected count matches the voters on the roll",
             ),
         ],
         "voters": [
@@ -181,15 +188,6 @@ def registration_frames(url: str, election_id: str) -> dict[str, pd.DataFrame]:
 # -- running the suites -------------------------------------------------------------------
 
 
-def data_quality_root(home: Path) -> Path:
-    return home / "data-quality"
-
-
-def data_docs_dir(home: Path) -> Path:
-    """Where the Data Docs site (``index.html``) is written."""
-    return data_quality_root(home) / "gx" / "uncommitted" / "data_docs" / "local_site"
-
-
 @contextlib.contextmanager
 def _gx_project(root: Path) -> Iterator[Any]:
     """The file-based GX project, held under a lock: its stores are plain files."""
@@ -201,6 +199,15 @@ def _gx_project(root: Path) -> Iterator[Any]:
         yield context
 
 
+def _plain(value: Any) -> str:
+    """A sample value as a person would write it (no numpy reprs)."""
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_plain(v) for v in value) + ")"
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}={_plain(v)}" for k, v in value.items()) + ")"
+    return str(value.item() if hasattr(value, "item") else value)
+
+
 def _summary(result: Any) -> dict[str, Any]:
     config = result.expectation_config
     details = result.result or {}
@@ -208,7 +215,7 @@ def _summary(result: Any) -> dict[str, Any]:
         [config.kwargs["column_A"], config.kwargs["column_B"]]
         if "column_A" in config.kwargs else None
     )
-    sample = [str(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
     if result.exception_info and result.exception_info.get("raised_exception"):
         found = f"could not be evaluated: {result.exception_info.get('exception_message')}"
     elif "unexpected_count" in details:
@@ -230,13 +237,13 @@ def _summary(result: Any) -> dict[str, Any]:
 def validate_frames(
     frames: Mapping[str, pd.DataFrame],
     rules: RollRules,
-    home: Path,
+    project_dir: Path,
     suites: tuple[str, ...] = SUITES,
 ) -> list[SuiteResult]:
-    """Run each suite on its frame; write the validation results and Data Docs under ``home``."""
+    """Run each suite on its frame; write the results and Data Docs in the GX project."""
     expectations = registration_suites(rules)
     results = []
-    with _gx_project(data_quality_root(home)) as context:
+    with _gx_project(project_dir) as context:
         source = context.data_sources.add_or_update_pandas(DATA_SOURCE)
         for suite_name in suites:
             asset = next((a for a in source.assets if a.name == suite_name), None)
@@ -298,9 +305,45 @@ def record_validation_runs(url: str, election_id: str, results: list[SuiteResult
             )
 
 
-def validate_registrations(url: str, election_id: str, home: Path) -> list[SuiteResult]:
+def validate_registrations(url: str, election_id: str, project_dir: Path) -> list[SuiteResult]:
     """Check one election's registrations, record the runs, and return their results."""
     rules = roll_rules(url, election_id)
-    results = validate_frames(registration_frames(url, election_id), rules, home)
+    results = validate_frames(registration_frames(url, election_id), rules, project_dir)
     record_validation_runs(url, election_id, results)
     return results
+
+
+class RegistrationsInvalid(ValueError):
+    """A critical expectation failed; the message lists each failure."""
+
+
+def check_registrations(settings: Settings, election_id: str) -> dict[str, Any]:
+    """Validate, log each suite with its report, and raise if a critical check failed.
+
+    Returns ``{suite: report path}`` for the task's XCom.
+    """
+    import logging
+
+    log = logging.getLogger(__name__)
+    results = validate_registrations(settings.database_url, election_id,
+                                     settings.data_quality_dir)
+    for result in results:
+        where = (f"{settings.site_url}/data-docs/{result.report_path}  "
+                 f"(file: {settings.data_docs_dir / result.report_path})")
+        log.info("%s %s: %s rows, %d failed, %d warnings; report: %s", election_id,
+                 result.suite_name, f"{result.row_count:,}", result.failed_expectations,
+                 result.warned_expectations, where)
+        for failure in result.failures:
+            log.warning("%s [%s] %s", result.suite_name, failure["severity"], failure["summary"])
+    failures = [f"{election_id} {r.suite_name}: {f['summary']}" for r in results
+                for f in r.failures if f["severity"] == "critical"]
+    if failures:
+        raise RegistrationsInvalid("registrations failed validation:\n" + "\n".join(failures))
+    return {r.suite_name: r.report_path for r in results}
+
+
+def elections_needing_validation(url: str) -> list[str]:
+    """Elections not yet open whose roll changed after their last check (or never checked)."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("elections_needing_validation"))
+        return [election_id for (election_id,) in cur]

@@ -107,8 +107,8 @@ def load_roll(
 ) -> int:
     """Add ``voters`` (columns :data:`ROLL_COLUMNS`) to an election's roll in one transaction.
 
-    With ``replace`` the existing roll is deleted first. Region registered counts that the
-    definition left empty are filled in from the roll. Returns the number of voters loaded.
+    With ``replace`` the existing roll is deleted first. Each region's registered count is
+    recounted from the roll. Returns the number of voters loaded.
     """
     total = len(voters)
     with db.connection(url) as conn, conn.cursor() as cur:
@@ -122,8 +122,7 @@ def load_roll(
                          credentials_sink)
             if progress:
                 progress(min(start + CHUNK_ROWS, total), total)
-        cur.execute(db.query("set_registered_counts"),
-                    {"election_id": election_id, "overwrite": action == "seed"})
+        cur.execute(db.query("set_registered_counts"), {"election_id": election_id})
         cur.execute(db.query("touch_registrations"), {"election_id": election_id})
         record_audit(cur, election_id, action, actor, "ok", {"voters": total, "replace": replace})
     return total
@@ -142,8 +141,7 @@ def seed_registrations(
 ) -> int:
     """Generate a synthetic roll (see :mod:`tallyflow.registrations.synthetic`) and load it.
 
-    The regions' registered counts are set from the generated roll, as a registrar would
-    report them. An election that already has voters is refused unless ``replace``.
+    An election that already has voters is refused unless ``replace``.
     """
     with db.connection(url) as conn, conn.cursor() as cur:
         roll = election_roll(cur, election_id)
@@ -318,3 +316,29 @@ def credentials_file_sink(path: Path) -> CredentialsSink:
             csv.writer(handle).writerows(rows)
 
     return sink
+
+
+def credentials_path(home: Path, election_id: str) -> Path:
+    """Where an Airflow-seeded election's test credentials go (for the load simulator)."""
+    return home / "credentials" / f"{election_id}.csv"
+
+
+def seed_with_credentials_file(home: Path, url: str, election_id: str, voters: int, seed: int,
+                               *, write_credentials: bool, actor: str = "airflow") -> int:
+    """Seed with progress in the log, writing credentials under ``home`` when asked."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    sink = None
+    if write_credentials:
+        path = credentials_path(home, election_id)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        sink = credentials_file_sink(path)
+        log.info("voter credentials go to %s", path)
+
+    def progress(done: int, total: int) -> None:
+        log.info("registered %s of %s voters (%.0f%%)", f"{done:,}", f"{total:,}",
+                 100 * done / max(total, 1))
+
+    return seed_registrations(url, election_id, voters, seed=seed, credentials_sink=sink,
+                              progress=progress, actor=actor)

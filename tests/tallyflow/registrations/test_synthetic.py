@@ -1,0 +1,48 @@
+"""Synthetic rolls: deterministic per seed, realistic, and free of likely duplicates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from tallyflow.registrations.synthetic import GENDERS, PrecinctWeight, synthetic_roll
+
+PRECINCTS = (PrecinctWeight("big", 60_000), PrecinctWeight("mid", 30_000),
+             PrecinctWeight("small", 10_000))
+ELECTION_DAY = date(2026, 11, 3)
+
+
+def test_the_same_seed_gives_the_same_roll_and_another_seed_does_not():
+    first = synthetic_roll(PRECINCTS, 2_000, election_day=ELECTION_DAY, seed=42)
+    again = synthetic_roll(PRECINCTS, 2_000, election_day=ELECTION_DAY, seed=42)
+    other = synthetic_roll(PRECINCTS, 2_000, election_day=ELECTION_DAY, seed=43)
+
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other)
+
+
+def test_the_roll_is_realistic():
+    roll = synthetic_roll(PRECINCTS, 20_000, election_day=ELECTION_DAY, voting_age=18, seed=1)
+    day = pd.Timestamp(ELECTION_DAY)
+    of_age = day - pd.DateOffset(years=18)
+
+    assert list(roll.columns) == ["voter_id", "full_name", "birth_date", "gender", "region_id",
+                                  "registered_on"]
+    assert roll["voter_id"].is_unique and roll["voter_id"].iloc[0] == "V0000001"
+    assert (roll["birth_date"] <= of_age).all(), "everyone is of voting age on election day"
+    assert (roll["registered_on"] < day).all() and (roll["registered_on"] > roll["birth_date"]).all()
+    shares = roll["region_id"].value_counts(normalize=True)
+    assert abs(shares["big"] - 0.6) < 0.02 and abs(shares["small"] - 0.1) < 0.02
+    assert set(roll["gender"]) <= set(GENDERS)
+    assert abs((roll["gender"] == "female").mean() - 0.506) < 0.02
+    ages = (day - roll["birth_date"]).dt.days / 365.25
+    assert 40 < ages.median() < 55 and ages.max() < 102
+    assert not roll.duplicated(["full_name", "birth_date", "region_id"]).any()
+
+
+def test_regions_without_population_still_get_voters():
+    roll = synthetic_roll((PrecinctWeight("a", None), PrecinctWeight("b", None)), 1_000,
+                          election_day=ELECTION_DAY, seed=3)
+
+    assert set(roll["region_id"]) == {"a", "b"} and len(roll) == 1_000
