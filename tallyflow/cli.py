@@ -44,7 +44,12 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         stack.start()
         print_table(summary_rows(settings), header=("component", "where", "notes"))
         if args.demo:
-            print("demo: no demo election is defined yet; the platform is up and empty.")
+            from tallyflow.demo import run_demo
+
+            try:
+                run_demo(settings, say=lambda message: print(message, flush=True))
+            except Exception as err:  # the platform stays up for the user to look into it
+                print(f"demo: failed: {err}", file=sys.stderr, flush=True)
         print("Everything is up. Press Ctrl-C or run `tallyflow down` to stop.", flush=True)
         dead = stack.watch()
         print(f"tallyflow: {dead.name} exited with code {dead.exited()}; stopping the platform.\n"
