@@ -12,3 +12,10 @@ def component_health(url: str) -> list[dict]:
     with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(db.query("latest_component_health"))
         return [dict(row) for row in cur.fetchall()]
+
+
+def public_elections(url: str) -> list[dict]:
+    """One row per election: id, title, status, test flag, opening and closing times."""
+    with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(db.query("public_elections"))
+        return [dict(row) for row in cur.fetchall()]

@@ -1,0 +1,47 @@
+"""Tables the pages show, built from plain rows: testable without a browser or an app."""
+
+from __future__ import annotations
+
+from dash import html
+
+
+def elections_table(rows: list[dict]) -> html.Table | html.P:
+    """Every election with its status and times, or a note when there is none."""
+    if not rows:
+        return html.P("No elections yet: create one from the Airflow UI (create_election) "
+                      "or with `tallyflow election create`.")
+    return html.Table(
+        [html.Tr([html.Th("Election"), html.Th("Status"), html.Th("Opens (UTC)"),
+                  html.Th("Closes (UTC)")])]
+        + [
+            html.Tr(
+                [
+                    html.Td(row["title"]),
+                    html.Td(row["status"] + (" · test" if row["is_test"] else "")),
+                    html.Td(row["opens_at"].strftime("%Y-%m-%d %H:%M")),
+                    html.Td(row["closes_at"].strftime("%Y-%m-%d %H:%M")),
+                ]
+            )
+            for row in rows
+        ]
+    )
+
+
+def health_table(rows: list[dict]) -> html.Table | html.P:
+    """A table of component health rows, or a note when no check has run yet."""
+    if not rows:
+        return html.P("No health check has run yet (the platform_health DAG records them).")
+    return html.Table(
+        [html.Tr([html.Th("Component"), html.Th("Healthy"), html.Th("Checked"), html.Th("Detail")])]
+        + [
+            html.Tr(
+                [
+                    html.Td(row["component"]),
+                    html.Td("yes" if row["is_healthy"] else "NO"),
+                    html.Td(row["checked_at"].strftime("%Y-%m-%d %H:%M:%S UTC")),
+                    html.Td(row["detail"]),
+                ]
+            )
+            for row in rows
+        ]
+    )

@@ -1,0 +1,61 @@
+"""The home page's election list and the Data Docs route, without a browser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dash import html
+
+from dash_app import queries
+from dash_app.tables import elections_table
+
+
+def _text(component) -> str:
+    if isinstance(component, str):
+        return component
+    children = getattr(component, "children", None)
+    if children is None:
+        return ""
+    if not isinstance(children, list):
+        children = [children]
+    return " ".join(_text(child) for child in children)
+
+
+def test_elections_table_from_literal_rows():
+    table = elections_table([
+        {"election_id": "a", "title": "<b>Mayor</b>", "status": "open", "is_test": True,
+         "opens_at": datetime(2026, 11, 3, 7, tzinfo=UTC),
+         "closes_at": datetime(2026, 11, 3, 19, tzinfo=UTC)},
+    ])
+
+    assert isinstance(table, html.Table)
+    text = _text(table)
+    assert "<b>Mayor</b>" in text  # shown as text, never as markup
+    assert "open · test" in text and "2026-11-03 07:00" in text and "2026-11-03 19:00" in text
+
+
+def test_no_elections_says_how_to_create_one():
+    assert "create_election" in _text(elections_table([]))
+
+
+def test_public_elections_reads_what_anyone_may_see(postgres_url, new_election):
+    election = new_election()
+
+    rows = {r["election_id"]: r for r in queries.public_elections(postgres_url)}
+
+    assert set(rows[election.election_id]) == {"election_id", "title", "status", "is_test",
+                                               "opens_at", "closes_at"}
+    assert rows[election.election_id]["status"] == "draft"
+
+
+def test_data_docs_are_served_from_the_state_directory(services_env, services_settings):
+    from dash_app.app import server
+
+    docs = services_settings.data_docs_dir
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "index.html").write_text("<html>data docs</html>")
+
+    client = server.test_client()
+
+    assert client.get("/data-docs/").data == b"<html>data docs</html>"
+    assert client.get("/data-docs/../../secrets/postgres-password").status_code == 404
