@@ -152,3 +152,26 @@ with recursive ancestry as (
 
 select election_id, ancestor_id, region_id
 from ancestry;
+
+-- Voters on the roll in each region and everything below it. Filter by election_id: the
+-- filter reaches the voters scan, so one election's count reads only its own roll.
+create or replace view region_roll_counts as
+with roll_counts as (
+    select
+        election_id,
+        region_id,
+        count(*) as voter_count
+    from voters
+    group by election_id, region_id
+)
+
+select
+    region_ancestry.election_id,
+    region_ancestry.ancestor_id as region_id,
+    coalesce(sum(roll_counts.voter_count), 0)::integer as roll_count
+from region_ancestry
+left join roll_counts
+    on
+        roll_counts.election_id = region_ancestry.election_id
+        and roll_counts.region_id = region_ancestry.region_id
+group by region_ancestry.election_id, region_ancestry.ancestor_id;
