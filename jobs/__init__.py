@@ -1,0 +1,1 @@
+"""Spark jobs: entry points and pure DataFrame transforms."""

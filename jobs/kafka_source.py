@@ -1,0 +1,124 @@
+"""A Spark Python Data Source reading Kafka offset ranges with confluent-kafka.
+
+Spark's JVM Kafka connector is not used: ``format("tallyflow_kafka")`` reads each partition
+from a given start offset to the end of the partition (the broker's partition EOF, which
+Tansu reports correctly even when its ListOffsets watermark lags), or to ``max_per_partition``
+events. One Spark partition per Kafka partition; rows keep topic, partition, offset and the
+broker timestamp so every event can be traced back.
+
+Options: ``bootstrap``, ``topic``, ``start_offsets`` (JSON ``{"partition": offset}``),
+``max_per_partition`` (default 1,000,000).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+from pyspark.sql.types import (
+    BinaryType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+KAFKA_ROW = StructType(
+    [
+        StructField("topic", StringType(), False),
+        StructField("partition", IntegerType(), False),
+        StructField("offset", LongType(), False),
+        StructField("broker_timestamp", TimestampType(), True),
+        StructField("key", BinaryType(), True),
+        StructField("value", BinaryType(), True),
+    ]
+)
+
+
+REPLY_TIMEOUT = 15.0
+
+
+class OffsetRange(InputPartition):
+    def __init__(self, partition: int, start: int) -> None:
+        super().__init__(partition)
+        self.partition = partition
+        self.start = start
+
+
+class KafkaRangeReader(DataSourceReader):
+    def __init__(self, options: dict[str, str]) -> None:
+        self.bootstrap = options["bootstrap"]
+        self.topic = options["topic"]
+        starts = json.loads(options["start_offsets"])
+        self.start_offsets = {int(p): int(o) for p, o in starts.items()}
+        self.max_per_partition = int(options.get("max_per_partition", 1_000_000))
+
+    def partitions(self) -> list[OffsetRange]:
+        return [OffsetRange(p, o) for p, o in sorted(self.start_offsets.items())]
+
+    def read(self, partition: OffsetRange) -> Iterator[tuple]:
+        import time
+        from datetime import UTC, datetime
+
+        from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+        consumer = Consumer({
+            "bootstrap.servers": self.bootstrap,
+            "group.id": "tallyflow-tally",  # required by the client; nothing is committed
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "fetch.max.bytes": 52_428_800,
+            "log_level": 3,
+        })
+        try:
+            consumer.assign([TopicPartition(self.topic, partition.partition, partition.start)])
+            remaining = self.max_per_partition
+            # consume() waits out its whole timeout unless the batch fills, so poll in short
+            # slices and give up only after REPLY_TIMEOUT seconds without any reply.
+            deadline = time.monotonic() + REPLY_TIMEOUT
+            while remaining > 0:
+                messages = consumer.consume(min(remaining, 10_000), timeout=0.05)
+                if not messages:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"no reply from {self.bootstrap} for {self.topic}"
+                            f"[{partition.partition}] at offset {partition.start} "
+                            f"within {REPLY_TIMEOUT:.0f} s"
+                        )
+                    continue
+                deadline = time.monotonic() + REPLY_TIMEOUT
+                for message in messages:
+                    error = message.error()
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            return
+                        raise RuntimeError(f"{self.topic}[{partition.partition}]: {error}")
+                    _kind, millis = message.timestamp()
+                    yield (
+                        self.topic,
+                        partition.partition,
+                        message.offset(),
+                        datetime.fromtimestamp(millis / 1000, UTC) if millis > 0 else None,
+                        message.key(),
+                        message.value(),
+                    )
+                    remaining -= 1
+                    if remaining == 0:
+                        return
+        finally:
+            consumer.close()
+
+
+class KafkaRangeSource(DataSource):
+    @classmethod
+    def name(cls) -> str:
+        return "tallyflow_kafka"
+
+    def schema(self) -> StructType:
+        return KAFKA_ROW
+
+    def reader(self, schema: StructType) -> KafkaRangeReader:
+        return KafkaRangeReader(self.options)

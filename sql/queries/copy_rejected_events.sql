@@ -1,0 +1,4 @@
+copy rejected_events (
+    topic, partition, kafka_offset, election_id, reason, detail, raw_payload, broker_timestamp
+)
+from stdin with (format csv)

@@ -1,0 +1,1 @@
+"""Votes: the vote event contract, producing events, and the ledger the tally writes."""

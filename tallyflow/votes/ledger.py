@@ -1,0 +1,121 @@
+"""The vote ledger in Postgres: what a tally batch reads and the one transaction it commits.
+
+A batch commits its check-ins, ballots, rejected events, aggregate increments and new
+consumer offsets together, or nothing. Offsets move only from where the batch started
+(compare-and-set), so two batches can never both count the same events, and a batch that
+dies before its commit leaves the next one to read the same events again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from psycopg2.extras import Json, execute_values
+
+from tallyflow import db
+
+# Session-level advisory lock held by the one tally running at a time.
+TALLY_LOCK_ID = 7_318_025
+
+
+class StaleOffsets(RuntimeError):
+    """Another batch committed these partitions first; this batch must not commit."""
+
+
+@dataclass
+class TallyBatch:
+    """What one micro-batch commits."""
+
+    topic: str
+    start_offsets: dict[int, int]
+    next_offsets: dict[int, int]
+    started_at: datetime
+    checkins: list[tuple[str, str, str, datetime]] = field(default_factory=list)
+    ballots: list[tuple[str, str, datetime, list]] = field(default_factory=list)
+    rejected: list[tuple] = field(default_factory=list)
+    increments: dict[str, list[tuple]] = field(default_factory=dict)
+    newest_event_at: datetime | None = None
+
+    @property
+    def events(self) -> int:
+        return sum(self.next_offsets[p] - self.start_offsets[p] for p in self.next_offsets)
+
+
+def committed_offsets(url: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
+    """The next offset to read per partition; partitions seen for the first time start at 0."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        execute_values(cur, db.query("init_consumer_offsets"),
+                       [(topic, p, 0) for p in partitions])
+        cur.execute(db.query("committed_offsets"), {"topic": topic})
+        return dict(cur.fetchall())
+
+
+def _copy(cur, query_name: str, rows: Sequence[Sequence]) -> None:
+    if not rows:
+        return
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    buffer.seek(0)
+    cur.copy_expert(db.query(query_name), buffer)
+
+
+INCREMENT_QUERIES = {
+    "option": "add_option_totals",
+    "option_region": "add_option_region_totals",
+    "contest": "add_contest_ballot_totals",
+    "region": "add_turnout_by_region",
+    "demographic": "add_turnout_by_demographic",
+    "minute": "add_ballots_per_minute",
+    "rejected_total": "add_rejected_totals",
+}
+
+
+def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
+    """Write the whole batch and advance the offsets in one transaction."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        for partition, next_offset in sorted(batch.next_offsets.items()):
+            cur.execute(
+                db.query("advance_consumer_offset"),
+                {"topic": batch.topic, "partition": partition, "next_offset": next_offset,
+                 "start_offset": batch.start_offsets[partition]},
+            )
+            if cur.fetchone() is None:
+                raise StaleOffsets(
+                    f"{batch.topic}[{partition}] moved on from offset "
+                    f"{batch.start_offsets[partition]} while this batch ran"
+                )
+        _copy(cur, "copy_checkins", batch.checkins)
+        # Random ids in a random order: neither the id nor the row order tells cast order.
+        ballots = [(str(uuid.uuid4()), e, r, w, json.dumps(s)) for e, r, w, s in batch.ballots]
+        random.SystemRandom().shuffle(ballots)
+        _copy(cur, "copy_ballots", ballots)
+        _copy(cur, "copy_rejected_events", batch.rejected)
+        for kind, rows in batch.increments.items():
+            if rows:
+                execute_values(cur, db.query(INCREMENT_QUERIES[kind]), rows, page_size=1000)
+        cur.execute(
+            db.query("record_tally_batch"),
+            {
+                "started_at": batch.started_at,
+                "events": batch.events,
+                "accepted": len(batch.checkins),
+                "rejected": len(batch.rejected),
+                "duration_ms": duration_ms,
+                "offsets": Json({str(p): o for p, o in batch.next_offsets.items()}),
+                "newest_event_at": batch.newest_event_at,
+            },
+        )
+
+
+def try_tally_lock(conn) -> bool:
+    """Take the tally's session lock on ``conn``; False when another tally holds it."""
+    with conn.cursor() as cur:
+        cur.execute("select pg_try_advisory_lock(%s)", (TALLY_LOCK_ID,))
+        return cur.fetchone()[0]
