@@ -185,7 +185,8 @@ def classify(events: DataFrame, elections: DataFrame, options: DataFrame,
               F.format_string("no option %s", "unknown_option"))
     )
     classified = checked.withColumn("reason", reason).withColumn("detail", detail)
-    first = Window.partitionBy("election_id", "voter_id").orderBy(
+    # Ranked among the voter's otherwise valid events only: a rejected one never counts first.
+    first = Window.partitionBy("election_id", "voter_id", F.col("reason").isNull()).orderBy(
         "judged_at", "partition", "offset"
     )
     valid_rank = F.when(F.col("reason").isNull(), F.row_number().over(first))
@@ -400,3 +401,61 @@ def _increment(row) -> tuple:
     if row.kind == "contest":
         return (row.election_id, row.k1, row.n, int(row.k2), int(row.k3), int(row.k4))
     return (row.election_id, *keys, row.n)
+
+
+def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
+                      partitions: list[int], *, seconds: float, stop_when_idle: bool = False,
+                      idle_pause: float = 0.5, say=print) -> list[BatchResult]:
+    """Run batches back to back for up to ``seconds`` (or until the topic is drained).
+
+    Holds the tally lock so no other tally runs beside it.
+    """
+    from tallyflow import db
+    from tallyflow.votes import ledger
+
+    results = []
+    with db.connection(url, autocommit=True) as lock_conn:
+        if not ledger.try_tally_lock(lock_conn):
+            say("another tally is running; this one stops")
+            return results
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            result = run_batch(spark, url, bootstrap, topic, partitions)
+            if result.events:
+                results.append(result)
+                say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
+                    f"{result.rejected:,} rejected in {result.seconds:.2f} s "
+                    f"({result.events / result.seconds:,.0f} events/s)")
+            elif stop_when_idle:
+                break
+            else:
+                time.sleep(idle_pause)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jobs.tally_votes [--seconds S] [--drain]`` against the configured services."""
+    import argparse
+
+    from tallyflow.settings import get_settings
+    from tallyflow.stack.spark import session
+
+    parser = argparse.ArgumentParser(description="Tally vote events into Postgres.")
+    parser.add_argument("--seconds", type=float, default=55.0,
+                        help="how long to keep running batches")
+    parser.add_argument("--drain", action="store_true",
+                        help="stop as soon as a batch finds nothing new")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    spark = session(settings.spark_remote)
+    try:
+        run_micro_batches(spark, settings.database_url, settings.kafka_bootstrap,
+                          settings.votes_topic, list(range(settings.votes_partitions)),
+                          seconds=args.seconds, stop_when_idle=args.drain)
+    finally:
+        spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""
+### Tally votes
+
+Turns vote events on the votes topic into counted ballots and aggregates in PostgreSQL.
+
+The DAG is `@continuous` with one active run: each run's task keeps a Spark Connect session
+on the warm server and runs micro-batches back to back for about a minute, then the next
+run starts at once. Results stay seconds fresh, and every minute of tallying is a run in
+the Airflow grid with its log (events, counted, rejected, rate per batch).
+
+Each batch reads every partition from the offsets committed in PostgreSQL to its end,
+checks every event, keeps each voter's first valid ballot, and commits ballots, check-ins,
+rejected events, aggregates and the new offsets in one transaction: killing it at any
+point loses nothing and counts nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    schedule="@continuous",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    is_paused_upon_creation=False,
+    dagrun_timeout=timedelta(minutes=10),
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=5)},
+    tags=["votes", "spark"],
+    doc_md=__doc__,
+    params={
+        "seconds": Param(55, type="number", minimum=1, maximum=600,
+                         title="Seconds of micro-batches per run"),
+        "drain": Param(False, type="boolean", title="Stop when the topic is drained"),
+    },
+)
+def tally_votes():
+    @task
+    def run_micro_batches(params=None) -> dict:
+        import logging
+
+        from jobs.tally_votes import run_micro_batches
+        from tallyflow.settings import get_settings
+        from tallyflow.stack.spark import session
+
+        settings = get_settings()
+        spark = session(settings.spark_remote)
+        try:
+            results = run_micro_batches(
+                spark, settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
+                list(range(settings.votes_partitions)), seconds=float(params["seconds"]),
+                stop_when_idle=params["drain"], say=logging.getLogger(__name__).info,
+            )
+        finally:
+            spark.stop()
+        return {"batches": len(results), "events": sum(r.events for r in results),
+                "counted": sum(r.accepted for r in results)}
+
+    run_micro_batches()
+
+
+tally_votes()

@@ -1,0 +1,154 @@
+"""The tally's pure transforms, on literal rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pyspark.testing import assertDataFrameEqual
+
+from jobs.tally_votes import classify, contest_marks, parse_events
+
+CREDENTIAL = "0123456789abcdef0123456789abcdef"
+EVENT = {
+    "schema_version": 1, "event_id": "6f1c1f5e-8a39-4a57-9d53-2f1d1b0f4a11",
+    "election_id": "e", "credential": CREDENTIAL, "region_id": "r1",
+    "contests": [{"contest_id": "mayor", "selections": ["ann"]}],
+    "cast_at": "2026-11-03T08:00:00Z", "channel": "online",
+}
+T = datetime(2026, 11, 3, 9, 0)
+RAW_SCHEMA = ("topic string, partition int, offset long, broker_timestamp timestamp, "
+              "key binary, value binary")
+
+
+def _raw(spark, *values: bytes | None):
+    return spark.createDataFrame(
+        [("votes", 0, i, T, None, v) for i, v in enumerate(values)], RAW_SCHEMA
+    )
+
+
+def _event(**changes) -> bytes:
+    return json.dumps({**EVENT, **changes}).encode()
+
+
+def test_parse_events_names_why_an_event_is_malformed(spark):
+    missing_region = {k: v for k, v in EVENT.items() if k != "region_id"}
+    raw = _raw(
+        spark,
+        _event(),
+        b"{not json",
+        None,
+        _event(schema_version=2),
+        _event(credential="voter-42"),
+        json.dumps(missing_region).encode(),
+        _event(contests=[{"contest_id": "mayor", "selections": []},
+                         {"contest_id": "mayor", "selections": ["ann"]}]),
+        _event(channel="carrier pigeon"),
+        _event(event_id="not-a-uuid"),
+        _event(received_at="yesterday"),
+    )
+
+    parsed = parse_events(raw).orderBy("offset").select("malformed_because").collect()
+
+    assert [r.malformed_because for r in parsed] == [
+        None,
+        "not a JSON object",
+        "not a JSON object",
+        "schema_version 2 is not supported",
+        "credential is missing or not 32 hex characters",
+        "region_id is missing",
+        "a contest appears twice",
+        "channel is missing or not online, in_person or mail",
+        "event_id is missing or not a UUID",
+        "received_at is not a time",
+    ]
+
+
+def test_received_at_wins_over_the_broker_time(spark):
+    raw = _raw(spark, _event(received_at="2026-11-03T07:30:00Z"), _event())
+
+    judged = [r.judged_at for r in parse_events(raw).orderBy("offset").collect()]
+
+    assert judged == [datetime(2026, 11, 3, 7, 30), T]
+
+
+EVENT_COLUMNS = ("topic string, partition int, offset long, broker_timestamp timestamp, "
+                 "value binary, event_id string, election_id string, credential_sha256 string, "
+                 "contests array<struct<contest_id:string,selections:array<string>>>, "
+                 "judged_at timestamp, malformed_because string")
+ELECTIONS = ("election_id string, status string, opens_at timestamp, closes_at timestamp")
+OPTIONS = "election_id string, contest_id string, option_id string, max_selections int"
+VOTERS = ("election_id string, credential_sha256 string, voter_id string, region_id string, "
+          "age_band string, gender string, has_voted boolean")
+
+
+def test_classify_gives_each_event_its_reason(spark):
+    mayor = [("mayor", ["ann"])]
+
+    def event(offset, election, credential, contests, at=T, malformed=None):
+        return ("votes", 0, offset, at, None, f"id{offset}", election, credential,
+                contests, at, malformed)
+
+    events = spark.createDataFrame(
+        [
+            event(0, "e", "h1", mayor),                                  # counts
+            event(1, "e", "h1", [("mayor", ["bob"])]),                   # second ballot
+            event(2, "e", "h2", mayor),                                  # voted in a past batch
+            event(3, "e", "nobody", mayor),                              # unknown credential
+            event(4, "gone", "h3", mayor),                               # unknown election
+            event(5, "e", "h3", mayor, at=datetime(2026, 11, 3, 6)),     # before opening
+            event(6, "e", "h3", mayor, at=datetime(2026, 11, 3, 20)),    # after closing
+            event(7, "e", "h3", [("sheriff", ["x"])]),                   # unknown contest
+            event(8, "e", "h3", [("mayor", ["zed"])]),                   # unknown option
+            event(9, "e", None, None, malformed="not a JSON object"),    # malformed
+            event(10, "e", "h3", [("mayor", ["ann", "bob"])]),           # overvote: still counts
+            event(11, "draft", "h4", mayor),                             # election not open
+        ],
+        EVENT_COLUMNS,
+    )
+    elections = spark.createDataFrame(
+        [("e", "open", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19)),
+         ("draft", "scheduled", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))], ELECTIONS)
+    options = spark.createDataFrame(
+        [("e", "mayor", "ann", 1), ("e", "mayor", "bob", 1), ("draft", "mayor", "ann", 1)],
+        OPTIONS)
+    voters = spark.createDataFrame(
+        [("e", "h1", "v1", "r1", "25-34", "female", False),
+         ("e", "h2", "v2", "r1", "65+", "male", True),
+         ("e", "h3", "v3", "r2", "18-24", "other", False),
+         ("draft", "h4", "v4", "r1", "18-24", "male", False)], VOTERS)
+
+    result = classify(events, elections, options, voters).select("offset", "reason")
+
+    assertDataFrameEqual(result, spark.createDataFrame(
+        [(0, None), (1, "duplicate"), (2, "duplicate"), (3, "unknown_credential"),
+         (4, "unknown_election"), (5, "not_open"), (6, "closed"), (7, "unknown_contest"),
+         (8, "unknown_option"), (9, "malformed"), (10, None), (11, "not_open")],
+        "offset long, reason string"))
+
+
+def test_contest_marks_count_blanks_undervotes_and_overvotes(spark):
+    accepted = spark.createDataFrame(
+        [
+            ("votes", 0, 0, "e", "r1", "25-34", "female", T,
+             [("council", ["a", "b"]), ("mayor", ["a"])]),
+            ("votes", 0, 1, "e", "r1", "25-34", "female", T,
+             [("council", ["a"]), ("mayor", ["a", "b"])]),
+            ("votes", 0, 2, "e", "r2", "25-34", "female", T, [("council", [])]),
+            ("votes", 0, 3, "e", "r2", "25-34", "female", T, [("council", ["a", "a"])]),
+        ],
+        "topic string, partition int, offset long, election_id string, region_id string, "
+        "age_band string, gender string, judged_at timestamp, "
+        "contests array<struct<contest_id:string,selections:array<string>>>",
+    )
+    contests = spark.createDataFrame([("e", "council", 2), ("e", "mayor", 1)],
+                                     "election_id string, contest_id string, max_selections int")
+
+    marks = contest_marks(accepted, contests).select("offset", "contest_id", "mark")
+
+    assertDataFrameEqual(marks, spark.createDataFrame(
+        [(0, "council", "counted"), (0, "mayor", "counted"),
+         (1, "council", "undervote"), (1, "mayor", "overvote"),
+         (2, "council", "blank"), (2, "mayor", "blank"),
+         (3, "council", "overvote"), (3, "mayor", "blank")],
+        "offset long, contest_id string, mark string"))

@@ -1,0 +1,201 @@
+"""The tally end to end on the real broker, Spark and Postgres, against an independent count."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from confluent_kafka import Producer
+
+from jobs.tally_votes import run_micro_batches
+from tallyflow import db
+from tallyflow.elections import store
+from tallyflow.kafka import ensure_topics
+from tallyflow.registrations.quality import validate_registrations
+from tallyflow.registrations.roll import seed_registrations
+from tallyflow.votes.event import VoteEvent
+from tests.conftest import REPO_ROOT
+
+PARTITIONS = [0, 1, 2, 3]
+MAYORS = ["dana-moss", "eli-brandt", "farah-nasser", "gus-lindqvist"]
+COUNCIL = ["hana-ito", "ivan-petrov", "june-abara", "kofi-mensah", "lena-vogel"]
+PARKS = ["playground", "bike-paths", "lake-cleanup", "dog-park"]
+
+
+@pytest.fixture
+def open_election(postgres_url, new_election, tmp_path):
+    """A general election, open now, with 400 voters: (election, [(voter, credential, region)])."""
+    election = new_election("general-election.json")
+    issued: list[tuple[str, str]] = []
+    seed_registrations(postgres_url, election.election_id, 400, seed=8,
+                       credentials_sink=issued.extend)
+    validate_registrations(postgres_url, election.election_id, tmp_path)
+    store.schedule_election(postgres_url, election.election_id)
+    store.open_election(postgres_url, election.election_id)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id from voters where election_id = %s",
+                    (election.election_id,))
+        regions = dict(cur.fetchall())
+    return election, [(v, c, regions[v]) for v, c in issued]
+
+
+@pytest.fixture
+def topic(kafka_bootstrap) -> str:
+    name = f"votes-{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, {name: len(PARTITIONS)})
+    return name
+
+
+def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                         "linger.ms": 20})
+    for key, value in messages:
+        producer.produce(topic, value, key=key)
+        producer.poll(0)
+    assert producer.flush(30) == 0
+
+
+def _scenario(election, voters, rng: random.Random):
+    """Events with a known outcome: (messages, expected option totals, rejects, counted)."""
+    eid = election.election_id
+    messages, totals, rejects, counted = [], Counter(), Counter(), []
+
+    def send(event: VoteEvent) -> None:
+        messages.append((event.key, event.to_json()))
+
+    for voter_id, credential, region in voters[:250]:
+        mayor = [rng.choice(MAYORS)]
+        council = rng.sample(COUNCIL, rng.choice([0, 1, 2]))
+        parks = rng.sample(PARKS, rng.randint(0, 4))
+        send(VoteEvent.ballot(eid, credential, region,
+                              {"mayor": mayor, "council": council, "park-priorities": parks}))
+        counted.append((voter_id, region))
+        for contest, chosen in (("mayor", mayor), ("council", council),
+                                ("park-priorities", parks)):
+            for option in chosen:
+                totals[(contest, option, region)] += 1
+    voter_id, credential, region = voters[250]  # overvoted mayor; the council still counts
+    send(VoteEvent.ballot(eid, credential, region,
+                          {"mayor": MAYORS[:2], "council": ["hana-ito"]}))
+    counted.append((voter_id, region))
+    totals[("council", "hana-ito", region)] += 1
+    voter_id, credential, region = voters[251]  # a blank ballot
+    send(VoteEvent.ballot(eid, credential, region, {}))
+    counted.append((voter_id, region))
+    bad = voters[252:]
+    send(VoteEvent.ballot(eid, "f" * 32, "east-a", {"mayor": [MAYORS[0]]}))
+    rejects["unknown_credential"] += 1
+    send(VoteEvent.ballot("no-such-election", bad[0][1], "east-a", {"mayor": [MAYORS[0]]}))
+    rejects["unknown_election"] += 1
+    send(VoteEvent.ballot(eid, bad[1][1], bad[1][2], {"sheriff": ["x"]}))
+    rejects["unknown_contest"] += 1
+    send(VoteEvent.ballot(eid, bad[2][1], bad[2][2], {"mayor": ["nobody"]}))
+    rejects["unknown_option"] += 1
+    send(VoteEvent.ballot(eid, bad[3][1], bad[3][2], {"mayor": [MAYORS[1]]},
+                          received_at=election.opens_at - timedelta(minutes=5)))
+    rejects["not_open"] += 1
+    send(VoteEvent.ballot(eid, bad[4][1], bad[4][2], {"mayor": [MAYORS[1]]},
+                          received_at=election.closes_at + timedelta(minutes=5)))
+    rejects["closed"] += 1
+    messages.append((b"junk", b"{this is not json"))
+    rejects["malformed"] += 1
+    rng.shuffle(messages)
+    for _voter_id, credential, region in voters[:20]:  # second ballots, after the first
+        send(VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[0]]}))
+        rejects["duplicate"] += 1
+    return messages, totals, rejects, counted
+
+
+def _aggregates(url: str, election_id: str) -> dict:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select contest_id, option_id, region_id, votes from option_region_totals "
+                    "where election_id = %s", (election_id,))
+        by_region = {(c, o, r): n for c, o, r, n in cur.fetchall() if n}
+        cur.execute("select contest_id, option_id, votes from option_totals "
+                    "where election_id = %s", (election_id,))
+        totals = {(c, o): n for c, o, n in cur.fetchall() if n}
+        cur.execute("select reason, events from rejected_totals where election_id = %s",
+                    (election_id,))
+        rejects = dict(cur.fetchall())
+        cur.execute("select region_id, ballots from turnout_by_region where election_id = %s",
+                    (election_id,))
+        turnout = dict(cur.fetchall())
+        cur.execute("select contest_id, ballots, blank_ballots, overvoted_ballots "
+                    "from contest_ballot_totals where election_id = %s", (election_id,))
+        contests = {c: rest for c, *rest in cur.fetchall()}
+        cur.execute("select count(*) from ballots where election_id = %s", (election_id,))
+        ballots = cur.fetchone()[0]
+        cur.execute("select count(*) from checkins where election_id = %s", (election_id,))
+        checkins = cur.fetchone()[0]
+    return {"by_region": by_region, "totals": totals, "rejects": rejects, "turnout": turnout,
+            "contests": contests, "ballots": ballots, "checkins": checkins}
+
+
+def _rejected_elsewhere(url: str, topic: str) -> Counter:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select reason, count(*) from rejected_events where topic = %s "
+                    "group by reason", (topic,))
+        return Counter(dict(cur.fetchall()))
+
+
+def test_every_aggregate_matches_an_independent_count(
+    spark, postgres_url, kafka_bootstrap, topic, open_election
+):
+    election, voters = open_election
+    messages, totals, rejects, counted = _scenario(election, voters, random.Random(4))
+    _produce(kafka_bootstrap, topic, messages)
+
+    results = run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
+                                seconds=120, stop_when_idle=True, say=lambda _m: None)
+
+    found = _aggregates(postgres_url, election.election_id)
+    assert sum(r.events for r in results) == len(messages)
+    assert found["by_region"] == dict(totals)
+    option_totals = Counter()
+    for (contest, option, _region), n in totals.items():
+        option_totals[(contest, option)] += n
+    assert found["totals"] == dict(option_totals)
+    assert _rejected_elsewhere(postgres_url, topic) == rejects
+    assert found["rejects"] == {k: v for k, v in rejects.items()
+                                if k not in ("unknown_election", "malformed")}
+    assert found["ballots"] == found["checkins"] == len(counted)
+    assert found["turnout"] == dict(Counter(region for _voter, region in counted))
+    assert found["contests"]["mayor"] == [len(counted), 1, 1]
+    assert sum(r.accepted + r.rejected for r in results) == len(messages)
+
+    again = run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
+                              seconds=30, stop_when_idle=True, say=lambda _m: None)
+
+    assert again == []
+    assert _aggregates(postgres_url, election.election_id) == found
+
+
+def test_killing_the_tally_mid_batch_loses_nothing_and_counts_nothing_twice(
+    services_env, postgres_url, kafka_bootstrap, topic, open_election
+):
+    election, voters = open_election
+    messages, totals, _rejects, counted = _scenario(election, voters, random.Random(5))
+    _produce(kafka_bootstrap, topic, messages)
+    env = {**os.environ, "TALLYFLOW_VOTES_TOPIC": topic}
+    command = [sys.executable, "-m", "jobs.tally_votes", "--drain", "--seconds", "120"]
+
+    doomed = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(4.0)  # connected to Spark and reading: the batch is under way
+    doomed.send_signal(signal.SIGKILL)
+    assert doomed.wait(30) == -signal.SIGKILL, "the tally finished before it could be killed"
+    finished = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=300)
+
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    found = _aggregates(postgres_url, election.election_id)
+    assert found["by_region"] == dict(totals)
+    assert found["ballots"] == found["checkins"] == len(counted)
