@@ -1,4 +1,4 @@
-"""create_election, validate_registrations and open_elections, run with dag.test()."""
+"""The election DAGs (create, validate, open, tally), run with dag.test() on the real services."""
 
 from __future__ import annotations
 
@@ -111,3 +111,35 @@ def test_validate_registrations_fails_on_a_defective_roll(
     assert latest["voters"]["failures"][0]["summary"].startswith(
         "voters are registered in a precinct of this election: 1 of 100 rows, e.g. north"
     )
+
+
+def test_tally_votes_drains_the_votes_topic(airflow_db, services_env, services_settings,
+                                            postgres_url, kafka_bootstrap, new_election,
+                                            tmp_path):
+    from confluent_kafka import Producer
+
+    from tallyflow.registrations.quality import validate_registrations
+    from tallyflow.registrations.roll import seed_registrations
+    from tallyflow.votes.event import VoteEvent
+
+    election = new_election()
+    issued: list[tuple[str, str]] = []
+    seed_registrations(postgres_url, election.election_id, 50, seed=1,
+                       credentials_sink=issued.extend)
+    validate_registrations(postgres_url, election.election_id, tmp_path)
+    store.schedule_election(postgres_url, election.election_id)
+    store.open_election(postgres_url, election.election_id)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    for _voter, credential in issued[:30]:
+        event = VoteEvent.ballot(election.election_id, credential, "north-1",
+                                 {"president": ["chen-wei"]})
+        producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
+    assert producer.flush(30) == 0
+
+    run = _dag("tally_votes").test(run_conf={"drain": True, "seconds": 120})
+
+    assert run.state == "success", _task_states(run)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select option_id, votes from option_totals where election_id = %s",
+                    (election.election_id,))
+        assert cur.fetchall() == [("chen-wei", 30)]
