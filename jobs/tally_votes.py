@@ -327,6 +327,14 @@ def _reference(spark: SparkSession, url: str, query: str, params: dict, schema: 
     return spark.createDataFrame(rows, schema)
 
 
+def _within(ends: dict[int, int]) -> F.Column:
+    """Rows below each partition's end offset (no rows at all when nothing was read)."""
+    condition = F.lit(False)
+    for partition, end in ends.items():
+        condition = condition | ((F.col("partition") == partition) & (F.col("offset") < end))
+    return condition
+
+
 def _cast_window(column: str) -> F.Column:
     seconds = 15 * 60
     return F.timestamp_seconds(F.floor(F.unix_timestamp(column) / seconds) * seconds)
@@ -342,9 +350,14 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     started, t0 = datetime.now(UTC), time.perf_counter()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     start_offsets = ledger.committed_offsets(url, topic, partitions)
-    events = parse_events(
+    # Read once into the cache, then pin the batch to the offsets that read found: should
+    # Spark ever recompute it, it reads the same events and no more.
+    parsed = parse_events(
         extract(spark, bootstrap, topic, start_offsets, max_per_partition)
-    ).localCheckpoint(eager=True)
+    ).cache()
+    ends = {r.partition: r.end for r in parsed.groupBy("partition")
+            .agg((F.max("offset") + 1).alias("end")).collect()}
+    events = parsed.where(_within(ends))
 
     election_ids = [r.election_id for r in events.select("election_id").distinct().collect()
                     if r.election_id is not None]
@@ -359,7 +372,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                         REFERENCE_SCHEMAS["voters"])
     contests = options.select("election_id", "contest_id", "max_selections").distinct()
 
-    classified = classify(events, elections, options, voters).localCheckpoint(eager=True)
+    classified = classify(events, elections, options, voters).cache()
     accepted = classified.where(F.col("reason").isNull())
     marks = contest_marks(accepted, contests)
     per_event = classified.select(
@@ -389,6 +402,8 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
             batch.newest_event_at = row["judged_at"]
     for row in increments:
         batch.increments.setdefault(row.kind, []).append(_increment(row))
+    classified.unpersist()
+    parsed.unpersist()
     if per_event:
         ledger.commit_batch(url, batch, duration_ms=int(1000 * (time.perf_counter() - t0)))
     return BatchResult(len(per_event), len(batch.checkins), len(batch.rejected),

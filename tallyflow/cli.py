@@ -295,6 +295,29 @@ def cmd_registrations_validate(settings: Settings, args: argparse.Namespace) -> 
     return 0 if _validate(settings, args.election) else 1
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.registrations.roll import credentials_path
+    from tallyflow.votes.simulator import read_credentials, simulate
+
+    path = Path(args.credentials) if args.credentials else credentials_path(settings.home,
+                                                                            args.election)
+    credentials = read_credentials(path)
+
+    def progress(report, total: int) -> None:
+        print(f"simulate: sent {report.sent:,}/{total:,} in {report.seconds:.0f} s "
+              f"({report.rate:,.0f}/s), {sum(report.invalid.values()):,} invalid on purpose",
+              file=sys.stderr, flush=True)
+
+    report = simulate(settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
+                      args.election, credentials, rate=args.rate, count=args.count,
+                      invalid_ratio=args.invalid_ratio, seed=args.seed, progress=progress)
+    mix = ", ".join(f"{k} {n:,}" for k, n in report.invalid.items() if n)
+    print(f"sent {report.sent:,} ballot events in {report.seconds:.1f} s "
+          f"({report.rate:,.0f}/s achieved, {args.rate:,.0f}/s asked); "
+          f"invalid on purpose: {mix or 'none'}; delivery failures: {report.failed}")
+    return 0 if report.failed == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tallyflow",
@@ -320,6 +343,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_election_commands(commands)
     _add_registration_commands(commands)
+
+    simulate = commands.add_parser("simulate", help="cast synthetic ballots at a steady rate")
+    simulate.add_argument("--election", required=True, metavar="ID")
+    simulate.add_argument("--rate", type=float, default=200.0, metavar="R",
+                          help="ballots per second on average (default 200)")
+    simulate.add_argument("--count", type=_non_negative, required=True, metavar="N")
+    simulate.add_argument("--invalid-ratio", type=float, default=0.0, metavar="F",
+                          help="share of deliberately bad events, 0 to 1")
+    simulate.add_argument("--credentials", metavar="FILE",
+                          help="voter_id,credential file (default: the one seeding wrote "
+                               "under the state directory)")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.set_defaults(func=cmd_simulate)
     return parser
 
 
@@ -398,8 +434,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from tallyflow.elections.definition import DefinitionError
     from tallyflow.elections.store import ElectionError
     from tallyflow.registrations.roll import RollFileError
+    from tallyflow.votes.simulator import SimulationError
 
-    return DefinitionError, ElectionError, RollFileError
+    return DefinitionError, ElectionError, RollFileError, SimulationError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -52,7 +52,11 @@ def server(settings: Settings, java_home: Path) -> ManagedProcess:
 
 
 def session(remote: str):
-    """A Spark Connect session to ``remote`` (sc://host:port)."""
+    """A new Spark Connect session to ``remote`` (sc://host:port); the caller stops it.
+
+    Always a new one: ``getOrCreate`` would hand back a session some other code in this
+    process owns, and stopping it there would stop it for them too.
+    """
     from pyspark.sql import SparkSession
 
-    return SparkSession.builder.remote(remote).getOrCreate()
+    return SparkSession.builder.remote(remote).create()

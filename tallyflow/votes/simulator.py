@@ -1,0 +1,243 @@
+"""A load simulator: realistic ballots from seeded voters, with an optional adversarial mix.
+
+- Each voter votes at most once, in a random order, with the credential that registration
+  seeding wrote.
+- Preferences differ by region: each precinct has its own leaning per contest, drawn from
+  the seed, so maps and regional tables have something to show.
+- The sending rate follows a voting-day curve squeezed into the run: a morning rise, a
+  lunch dip and an evening peak, averaging the requested rate.
+- ``invalid_ratio`` of the events are bad on purpose, spread over: malformed JSON, unknown
+  credentials, unknown options, overvotes, second ballots, and ballots stamped before the
+  opening or after the closing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from tallyflow import db
+from tallyflow.elections.store import UnknownElection
+from tallyflow.votes.event import VoteEvent
+
+INVALID_KINDS = ("malformed", "unknown_credential", "unknown_option", "overvote", "duplicate",
+                 "not_open", "closed")
+
+
+class SimulationError(ValueError):
+    """The simulation cannot run as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class ContestRule:
+    contest_id: str
+    kind: str
+    options: tuple[str, ...]
+    max_selections: int
+
+
+@dataclass
+class SimulationReport:
+    sent: int = 0
+    failed: int = 0
+    invalid: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.seconds if self.seconds else 0.0
+
+
+def read_credentials(path: Path) -> dict[str, str]:
+    """voter_id -> credential from a ``voter_id,credential`` file."""
+    if not path.is_file():
+        raise SimulationError(
+            f"{path}: no credentials file; seed with --credentials-out, or create the election "
+            f"from Airflow, which writes one"
+        )
+    with path.open(newline="") as handle:
+        return {row["voter_id"]: row["credential"] for row in csv.DictReader(handle)}
+
+
+def _election(url: str, election_id: str) -> tuple[dict, list[ContestRule], dict[str, str]]:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select opens_at, closes_at from elections where election_id = %s",
+                    (election_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise UnknownElection(election_id)
+        cur.execute(db.query("tally_reference_options"), {"election_ids": [election_id]})
+        rules: dict[str, list] = {}
+        for _e, contest_id, option_id, max_selections in cur.fetchall():
+            rules.setdefault(contest_id, [max_selections, []])[1].append(option_id)
+        cur.execute("select contest_id, kind from contests where election_id = %s "
+                    "order by ballot_order", (election_id,))
+        contests = [ContestRule(c, kind, tuple(rules[c][1]), rules[c][0]) for c, kind in cur]
+        cur.execute("select voter_id, region_id from voters where election_id = %s",
+                    (election_id,))
+        regions = dict(cur.fetchall())
+    return {"opens_at": row[0], "closes_at": row[1]}, contests, regions
+
+
+class BallotMaker:
+    """Draws a region's ballots from that region's leanings."""
+
+    def __init__(self, contests: list[ContestRule], rng: random.Random) -> None:
+        self.contests = contests
+        self.rng = rng
+        self.leanings: dict[tuple[str, str], list[float]] = {}
+
+    def _weights(self, region: str, contest: ContestRule) -> list[float]:
+        key = (region, contest.contest_id)
+        if key not in self.leanings:
+            self.leanings[key] = [self.rng.gammavariate(2.0, 1.0) for _ in contest.options]
+        return self.leanings[key]
+
+    def choices(self, region: str) -> dict[str, list[str]]:
+        ballot = {}
+        for contest in self.contests:
+            weights = self._weights(region, contest)
+            if self.rng.random() < 0.02:  # a blank contest now and then
+                ballot[contest.contest_id] = []
+            elif contest.kind == "approval":
+                top = max(weights)
+                ballot[contest.contest_id] = [o for o, w in zip(contest.options, weights,
+                                                                strict=True)
+                                              if self.rng.random() < 0.7 * w / top]
+            elif contest.kind == "ranked":
+                order = sorted(contest.options,
+                               key=lambda o: -self.rng.random() ** (1 / weights[
+                                   contest.options.index(o)]))
+                ballot[contest.contest_id] = order[: self.rng.randint(1, len(order))]
+            else:
+                picks: list[str] = []
+                seats = contest.max_selections if self.rng.random() > 0.1 else 1
+                while len(picks) < seats:
+                    pick = self.rng.choices(contest.options, weights)[0]
+                    if pick not in picks:
+                        picks.append(pick)
+                ballot[contest.contest_id] = picks
+        return ballot
+
+
+def _raw_curve(fraction: float) -> float:
+    morning = math.exp(-((fraction - 0.2) / 0.1) ** 2)
+    evening = 1.4 * math.exp(-((fraction - 0.8) / 0.12) ** 2)
+    return 0.45 + 0.9 * (morning + evening)
+
+
+_CURVE_MEAN = sum(_raw_curve(i / 1000) for i in range(1000)) / 1000
+
+
+def day_curve(fraction: float) -> float:
+    """Relative voting intensity over the day, mean 1: morning rise, lunch dip, evening peak."""
+    return _raw_curve(fraction) / _CURVE_MEAN
+
+
+def simulate(
+    url: str,
+    bootstrap: str,
+    topic: str,
+    election_id: str,
+    credentials: dict[str, str],
+    *,
+    rate: float,
+    count: int,
+    invalid_ratio: float = 0.0,
+    seed: int = 0,
+    progress: Callable[[SimulationReport, int], None] | None = None,
+) -> SimulationReport:
+    """Publish ``count`` ballot events at about ``rate`` per second."""
+    from confluent_kafka import Producer
+
+    if rate <= 0 or count < 0 or not 0 <= invalid_ratio <= 1:
+        raise SimulationError("rate must be positive, count 0 or more, and the invalid ratio "
+                              "between 0 and 1")
+    times, contests, regions = _election(url, election_id)
+    rng = random.Random(seed)
+    voters = [v for v in credentials if v in regions]
+    if not voters:
+        raise SimulationError(f"none of the credentials belongs to a voter of {election_id!r}")
+    rng.shuffle(voters)
+    maker = BallotMaker(contests, rng)
+    report = SimulationReport(invalid={k: 0 for k in INVALID_KINDS})
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                         "linger.ms": 5, "compression.type": "lz4"})
+
+    def delivered(error, _message) -> None:
+        if error is not None:
+            report.failed += 1
+
+    def valid(voter: str) -> VoteEvent:
+        return VoteEvent.ballot(election_id, credentials[voter], regions[voter],
+                                maker.choices(regions[voter]))
+
+    next_voter, cast = 0, []
+    start = last = last_progress = time.monotonic()
+    credit = 0.0
+    try:
+        while report.sent < count and next_voter < len(voters):
+            now = time.monotonic()
+            credit += rate * day_curve(report.sent / count) * (now - last)
+            last = now
+            while credit >= 1 and report.sent < count:
+                credit -= 1
+                if rng.random() < invalid_ratio:
+                    kind = rng.choice(INVALID_KINDS)
+                    key, value = _invalid(kind, rng, election_id, credentials, regions, voters,
+                                          cast, contests, times, valid)
+                    report.invalid[kind] += 1
+                elif next_voter < len(voters):
+                    voter = voters[next_voter]
+                    next_voter += 1
+                    cast.append(voter)
+                    event = valid(voter)
+                    key, value = event.key, event.to_json()
+                else:
+                    break  # everyone has voted
+                producer.produce(topic, value, key=key, on_delivery=delivered)
+                report.sent += 1
+                producer.poll(0)
+            if progress and now - last_progress >= 1.0:
+                report.seconds = now - start
+                progress(report, count)
+                last_progress = now
+            time.sleep(0.002)
+    finally:
+        producer.flush(30)
+        report.seconds = time.monotonic() - start
+    if progress:
+        progress(report, count)
+    return report
+
+
+def _invalid(kind, rng, election_id, credentials, regions, voters, cast, contests, times,
+             valid) -> tuple[bytes | None, bytes]:
+    voter = rng.choice(voters)
+    if kind == "malformed":
+        return b"garbage", rng.choice([b"{not json", b"[]", b'{"schema_version": 9}', b""])
+    if kind == "unknown_credential":
+        event = VoteEvent.ballot(election_id, f"{rng.getrandbits(128):032x}", regions[voter], {})
+        return event.key, event.to_json()
+    if kind == "duplicate" and cast:
+        event = valid(rng.choice(cast))
+        return event.key, event.to_json()
+    body = valid(voter).as_dict()
+    contest = rng.choice(contests)
+    if kind == "unknown_option":
+        body["contests"] = [{"contest_id": contest.contest_id, "selections": ["write-in"]}]
+    elif kind == "overvote":
+        body["contests"] = [{"contest_id": contest.contest_id,
+                             "selections": list(contest.options) + list(contest.options[:1])}]
+    elif kind == "not_open":
+        body["received_at"] = (times["opens_at"] - timedelta(minutes=5)).isoformat()
+    elif kind == "closed":
+        body["received_at"] = (times["closes_at"] + timedelta(minutes=5)).isoformat()
+    return body["credential"].encode(), json.dumps(body).encode()
