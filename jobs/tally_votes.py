@@ -426,6 +426,7 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
     Holds the tally lock so no other tally runs beside it.
     """
     from tallyflow import db
+    from tallyflow.kafka import TopicWatcher
     from tallyflow.votes import ledger
 
     results = []
@@ -433,18 +434,25 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
         if not ledger.try_tally_lock(lock_conn):
             say("another tally is running; this one stops")
             return results
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            result = run_batch(spark, url, bootstrap, topic, partitions)
-            if result.events:
-                results.append(result)
-                say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
-                    f"{result.rejected:,} rejected in {result.seconds:.2f} s "
-                    f"({result.events / result.seconds:,.0f} events/s)")
-            elif stop_when_idle:
-                break
-            else:
-                time.sleep(idle_pause)
+        watcher = TopicWatcher(bootstrap, topic)
+        try:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                offsets = ledger.committed_offsets(url, topic, partitions)
+                result = None
+                if watcher.has_new_events(offsets):
+                    result = run_batch(spark, url, bootstrap, topic, partitions)
+                if result is not None and result.events:
+                    results.append(result)
+                    say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
+                        f"{result.rejected:,} rejected in {result.seconds:.2f} s "
+                        f"({result.events / result.seconds:,.0f} events/s)")
+                elif stop_when_idle:
+                    break
+                else:
+                    time.sleep(idle_pause)
+        finally:
+            watcher.close()
     return results
 
 

@@ -42,3 +42,33 @@ def topic_partitions(bootstrap: str, timeout: float = 5.0) -> dict[str, int]:
     """Every topic the broker reports, with its partition count."""
     metadata = admin(bootstrap).list_topics(timeout=timeout)
     return {name: len(topic.partitions) for name, topic in metadata.topics.items()}
+
+
+class TopicWatcher:
+    """Tells cheaply whether a topic has events past given offsets (no Spark needed).
+
+    It asks the broker for each partition's high watermark. On Tansu the watermark lags
+    (it is the last produce batch's base offset + 1), but any new batch still moves it past
+    what was read, which is all this needs: the batch itself reads to the partition's end.
+    """
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        from confluent_kafka import Consumer
+
+        self.topic = topic
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tallyflow-watch",
+                                  "enable.auto.commit": False, "log_level": 3})
+
+    def has_new_events(self, next_offsets: Mapping[int, int], timeout: float = 5.0) -> bool:
+        from confluent_kafka import TopicPartition
+
+        for partition, offset in next_offsets.items():
+            _low, high = self.consumer.get_watermark_offsets(
+                TopicPartition(self.topic, partition), timeout=timeout, cached=False
+            )
+            if high > offset:
+                return True
+        return False
+
+    def close(self) -> None:
+        self.consumer.close()
