@@ -1,10 +1,11 @@
 """A Spark Python Data Source reading Kafka offset ranges with confluent-kafka.
 
 Spark's JVM Kafka connector is not used: ``format("tallyflow_kafka")`` reads each partition
-from a given start offset to the end of the partition (the broker's partition EOF, which
-Tansu reports correctly even when its ListOffsets watermark lags), or to ``max_per_partition``
-events. One Spark partition per Kafka partition; rows keep topic, partition, offset and the
-broker timestamp so every event can be traced back.
+from a given start offset to its end as the first fetch reports it (the high watermark in
+fetch responses, which Tansu gets right even when its ListOffsets answer lags), or to the
+partition EOF, or to ``max_per_partition`` events. One Spark partition per Kafka
+partition; rows keep topic, partition, offset and the broker timestamp so every event can be
+traced back.
 
 Options: ``bootstrap``, ``topic``, ``start_offsets`` (JSON ``{"partition": offset}``),
 ``max_per_partition`` (default 1,000,000).
@@ -74,8 +75,10 @@ class KafkaRangeReader(DataSourceReader):
             "log_level": 3,
         })
         try:
-            consumer.assign([TopicPartition(self.topic, partition.partition, partition.start)])
+            topic_partition = TopicPartition(self.topic, partition.partition, partition.start)
+            consumer.assign([topic_partition])
             remaining = self.max_per_partition
+            end = None
             # consume() waits out its whole timeout unless the batch fills, so poll in short
             # slices and give up only after REPLY_TIMEOUT seconds without any reply.
             deadline = time.monotonic() + REPLY_TIMEOUT
@@ -90,6 +93,12 @@ class KafkaRangeReader(DataSourceReader):
                         )
                     continue
                 deadline = time.monotonic() + REPLY_TIMEOUT
+                if end is None:
+                    # The partition's end as of the first fetch: read to there and leave what
+                    # arrives later to the next batch, or a steady stream of new events
+                    # would keep this read from ever reaching the end.
+                    _low, high = consumer.get_watermark_offsets(topic_partition, cached=True)
+                    end = high if high > 0 else None
                 for message in messages:
                     error = message.error()
                     if error is not None:
@@ -106,7 +115,7 @@ class KafkaRangeReader(DataSourceReader):
                         message.value(),
                     )
                     remaining -= 1
-                    if remaining == 0:
+                    if remaining == 0 or (end is not None and message.offset() + 1 >= end):
                         return
         finally:
             consumer.close()

@@ -199,3 +199,36 @@ def test_killing_the_tally_mid_batch_loses_nothing_and_counts_nothing_twice(
     found = _aggregates(postgres_url, election.election_id)
     assert found["by_region"] == dict(totals)
     assert found["ballots"] == found["checkins"] == len(counted)
+
+
+def test_a_batch_ends_while_events_keep_arriving(spark, postgres_url, kafka_bootstrap, topic,
+                                                 open_election):
+    import threading
+
+    election, voters = open_election
+    stop = threading.Event()
+
+    def keep_casting() -> None:
+        producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 5})
+        for _voter, credential, region in voters:
+            if stop.is_set():
+                break
+            event = VoteEvent.ballot(election.election_id, credential, region,
+                                     {"mayor": [MAYORS[0]]})
+            producer.produce(topic, event.to_json(), key=event.key)
+            producer.poll(0)
+            time.sleep(0.01)
+        producer.flush(10)
+
+    caster = threading.Thread(target=keep_casting)
+    caster.start()
+    try:
+        time.sleep(1.0)
+        results = run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
+                                    seconds=8, say=lambda _m: None)
+    finally:
+        stop.set()
+        caster.join()
+
+    assert results, "no batch finished while events were arriving"
+    assert all(r.seconds < 60 for r in results)
