@@ -397,9 +397,10 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                                    row["reason"], row["detail"],
                                    None if row["value"] is None else "\\x" + row["value"].hex(),
                                    row["broker_timestamp"]))
-        if row["judged_at"] and (batch.newest_event_at is None
-                                 or row["judged_at"] > batch.newest_event_at):
-            batch.newest_event_at = row["judged_at"]
+        # Freshness is measured from when the broker took the event in.
+        if row["broker_timestamp"] and (batch.newest_event_at is None
+                                        or row["broker_timestamp"] > batch.newest_event_at):
+            batch.newest_event_at = row["broker_timestamp"]
     for row in increments:
         batch.increments.setdefault(row.kind, []).append(_increment(row))
     classified.unpersist()
