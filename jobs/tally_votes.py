@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -316,6 +317,9 @@ class BatchResult:
     rejected: int
     seconds: float
     next_offsets: dict[int, int]
+    committed_at: datetime | None = None
+    broker_times: list[datetime] | None = None  # of the batch's events, for freshness
+    phases: dict[str, float] | None = None  # seconds per step
 
 
 def _reference(spark: SparkSession, url: str, query: str, params: dict, schema: str) -> DataFrame:
@@ -343,11 +347,19 @@ def _cast_window(column: str) -> F.Column:
 def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
               partitions: list[int], *, max_per_partition: int = 200_000) -> BatchResult:
     """Tally whatever the topic holds past the committed offsets, in one transaction."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from tallyflow.votes import ledger
 
     started, t0 = datetime.now(UTC), time.perf_counter()
+    phases: dict[str, float] = {}
+    mark_time = [t0]
+
+    def lap(phase: str) -> None:
+        now = time.perf_counter()
+        phases[phase] = round(now - mark_time[0], 3)
+        mark_time[0] = now
+
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     start_offsets = ledger.committed_offsets(url, topic, partitions)
     # Read once into the cache, then pin the batch to the offsets that read found: should
@@ -358,6 +370,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     ends = {r.partition: r.end for r in parsed.groupBy("partition")
             .agg((F.max("offset") + 1).alias("end")).collect()}
     events = parsed.where(_within(ends))
+    lap("read")
 
     election_ids = [r.election_id for r in events.select("election_id").distinct().collect()
                     if r.election_id is not None]
@@ -371,17 +384,21 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     voters = _reference(spark, url, "tally_reference_voters", {"credential_hashes": hashes},
                         REFERENCE_SCHEMAS["voters"])
     contests = options.select("election_id", "contest_id", "max_selections").distinct()
+    lap("reference")
 
     classified = classify(events, elections, options, voters).cache()
     accepted = classified.where(F.col("reason").isNull())
     marks = contest_marks(accepted, contests)
     per_event = classified.select(
         "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",
-        "judged_at", "broker_timestamp", "value",
+        "judged_at", "broker_timestamp",
+        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
         F.to_json("contests").alias("contests_json"),
         _cast_window("judged_at").alias("cast_window"),
     ).toArrow().to_pylist()
+    lap("classify")
     increments = aggregate_increments(classified, marks).collect()
+    lap("aggregate")
 
     next_offsets = dict(start_offsets)
     batch = ledger.TallyBatch(topic, start_offsets, next_offsets, started)
@@ -405,10 +422,13 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         batch.increments.setdefault(row.kind, []).append(_increment(row))
     classified.unpersist()
     parsed.unpersist()
+    lap("prepare")
     if per_event:
         ledger.commit_batch(url, batch, duration_ms=int(1000 * (time.perf_counter() - t0)))
+    lap("commit")
     return BatchResult(len(per_event), len(batch.checkins), len(batch.rejected),
-                       time.perf_counter() - t0, next_offsets)
+                       time.perf_counter() - t0, next_offsets, datetime.now(UTC),
+                       [row["broker_timestamp"] for row in per_event], phases)
 
 
 def _increment(row) -> tuple:
@@ -445,9 +465,10 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                     result = run_batch(spark, url, bootstrap, topic, partitions)
                 if result is not None and result.events:
                     results.append(result)
+                    steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())
                     say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
                         f"{result.rejected:,} rejected in {result.seconds:.2f} s "
-                        f"({result.events / result.seconds:,.0f} events/s)")
+                        f"({result.events / result.seconds:,.0f} events/s; {steps})")
                 elif stop_when_idle:
                     break
                 else:

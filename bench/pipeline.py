@@ -1,0 +1,178 @@
+"""Pipeline benchmark: events in the broker -> committed aggregates, on the embedded stack.
+
+Run: .venv/bin/python bench/pipeline.py [--events 200000] [--steady-seconds 60]
+Starts its own PostgreSQL, broker and Spark Connect server on free ports.
+
+Prints:
+- raw read rate of a plain confluent-kafka consumer (assign + read to the end);
+- sustained tally throughput for a backlog of --events ballots (target >= 50,000/s) and
+  the ratio throughput / raw read rate;
+- freshness at a steady 2,000 ballots/s: broker receive time -> committed in the
+  aggregates, p50 and p95 (target p95 <= 3 s);
+- peak memory of the Spark server and of the driver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from jobs.tally_votes import run_micro_batches
+from tallyflow.elections import store
+from tallyflow.elections.definition import load_definition
+from tallyflow.registrations.quality import validate_registrations
+from tallyflow.registrations.roll import seed_registrations
+from tallyflow.settings import Settings
+from tallyflow.stack import Stack
+from tallyflow.stack.process import free_port_env
+from tallyflow.stack.spark import session
+from tallyflow.votes.event import VoteEvent
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "elections" / "three-parties.json"
+CANDIDATES = ["ada-okafor", "bruno-lind", "chen-wei"]
+
+
+def produce(bootstrap: str, topic: str, ballots: list[tuple[bytes, bytes]], rate: float | None,
+            stop: threading.Event | None = None) -> float:
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                         "linger.ms": 5, "batch.num.messages": 10_000})
+    t0 = time.perf_counter()
+    for i, (key, value) in enumerate(ballots):
+        if stop is not None and stop.is_set():
+            break
+        if rate:
+            ahead = i / rate - (time.perf_counter() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+        while True:
+            try:
+                producer.produce(topic, value, key=key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    producer.flush(60)
+    return time.perf_counter() - t0
+
+
+def raw_read_rate(bootstrap: str, topic: str, partitions: int) -> tuple[int, float]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-raw",
+                         "enable.partition.eof": True, "enable.auto.commit": False,
+                         "fetch.max.bytes": 52_428_800, "log_level": 3})
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    seen, done, t0 = 0, set(), time.perf_counter()
+    while len(done) < partitions:
+        for message in consumer.consume(10_000, timeout=0.05):
+            if message.error():
+                done.add(message.partition())
+            else:
+                seen += 1
+    seconds = time.perf_counter() - t0
+    consumer.close()
+    return seen, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--steady-seconds", type=float, default=60.0)
+    parser.add_argument("--steady-rate", type=float, default=2_000.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tallyflow-bench-") as home:
+        settings = Settings.from_env({**free_port_env(Path(home)),
+                                      "TALLYFLOW_SPARK_DRIVER_MEMORY": "2g"})
+        stack = Stack(settings, say=lambda message: None)
+        try:
+            spark_proc = stack.launch_spark()
+            stack.prepare_database(stack.launch_postgres())
+            stack.prepare_broker(stack.launch_kafka())
+            stack.await_spark(spark_proc)
+            url, bootstrap = settings.database_url, settings.kafka_bootstrap
+            partitions = list(range(settings.votes_partitions))
+            voters = args.events + int(args.steady_seconds * args.steady_rate) + 10
+            election = load_definition(EXAMPLE, opens_at="now", closes_at="+6h")
+            store.create_election(url, election)
+            issued: list[tuple[str, str]] = []
+            print(f"registering {voters:,} voters...", flush=True)
+            seed_registrations(url, election.election_id, voters, seed=1,
+                               credentials_sink=issued.extend)
+            validate_registrations(url, election.election_id, settings.data_quality_dir)
+            store.schedule_election(url, election.election_id)
+            store.open_election(url, election.election_id)
+            ballots = []
+            for i, (_voter, credential) in enumerate(issued):
+                event = VoteEvent.ballot(election.election_id, credential, "north-1",
+                                         {"president": [CANDIDATES[i % 3]]})
+                ballots.append((event.key, event.to_json()))
+            backlog, steady = ballots[: args.events], ballots[args.events:]
+
+            seconds = produce(bootstrap, settings.votes_topic, backlog, None)
+            print(f"produced {len(backlog):,} events in {seconds:.1f} s", flush=True)
+            raw, raw_seconds = raw_read_rate(bootstrap, settings.votes_topic, len(partitions))
+            raw_rate = raw / raw_seconds
+
+            spark_ps = psutil.Process(spark_proc.pid)
+            peak = {"spark": 0}
+            sampling = threading.Event()
+
+            def sample() -> None:
+                while not sampling.is_set():
+                    rss = sum(p.memory_info().rss for p in [spark_ps, *spark_ps.children(True)])
+                    peak["spark"] = max(peak["spark"], rss)
+                    time.sleep(0.5)
+
+            threading.Thread(target=sample, daemon=True).start()
+            spark = session(settings.spark_remote)
+            t0 = time.perf_counter()
+            results = run_micro_batches(spark, url, bootstrap, settings.votes_topic, partitions,
+                                        seconds=3600, stop_when_idle=True, say=print)
+            drain = time.perf_counter() - t0
+            counted = sum(r.accepted for r in results)
+
+            stop = threading.Event()
+            producer = threading.Thread(
+                target=produce,
+                args=(bootstrap, settings.votes_topic, steady, args.steady_rate, stop))
+            producer.start()
+            steady_results = run_micro_batches(
+                spark, url, bootstrap, settings.votes_topic, partitions,
+                seconds=args.steady_seconds, say=lambda m: None, idle_pause=0.1)
+            stop.set()
+            producer.join()
+            sampling.set()
+            latencies = sorted(
+                (r.committed_at - t).total_seconds()
+                for r in steady_results for t in (r.broker_times or []) if t is not None
+            )
+            spark.stop()
+        finally:
+            stack.stop()
+
+    print(f"\npipeline benchmark ({len(partitions)} partitions)")
+    print(f"  raw read, plain consumer     {raw:,} events in {raw_seconds:.2f} s = "
+          f"{raw_rate:,.0f} events/s")
+    print(f"  tally of a {len(backlog):,}-event backlog   {counted:,} counted in {drain:.1f} s = "
+          f"{len(backlog) / drain:,.0f} events/s (target >= 50,000), "
+          f"{len(results)} batch(es)")
+    print(f"  throughput / raw read rate   {len(backlog) / drain / raw_rate:.2f}")
+    if latencies:
+        p50 = statistics.median(latencies)
+        p95 = latencies[int(0.95 * (len(latencies) - 1))]
+        print(f"  freshness at {args.steady_rate:,.0f}/s        p50 {p50:.2f} s, p95 {p95:.2f} s "
+              f"(target p95 <= 3 s) over {len(latencies):,} events, "
+              f"{len(steady_results)} batches")
+    print(f"  peak RSS: Spark server {peak['spark'] / 2**20:,.0f} MiB, driver "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
