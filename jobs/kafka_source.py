@@ -60,10 +60,11 @@ class KafkaRangeReader(DataSourceReader):
     def partitions(self) -> list[OffsetRange]:
         return [OffsetRange(p, o) for p, o in sorted(self.start_offsets.items())]
 
-    def read(self, partition: OffsetRange) -> Iterator[tuple]:
+    def read(self, partition: OffsetRange) -> Iterator:
+        """Yields Arrow record batches: far cheaper for Spark than one tuple per event."""
         import time
-        from datetime import UTC, datetime
 
+        import pyarrow as pa
         from confluent_kafka import Consumer, KafkaError, TopicPartition
 
         consumer = Consumer({
@@ -74,6 +75,32 @@ class KafkaRangeReader(DataSourceReader):
             "fetch.max.bytes": 52_428_800,
             "log_level": 3,
         })
+
+        schema = pa.schema([
+            pa.field("topic", pa.string(), False),
+            pa.field("partition", pa.int32(), False),
+            pa.field("offset", pa.int64(), False),
+            pa.field("broker_timestamp", pa.timestamp("us", tz="UTC")),
+            pa.field("key", pa.binary()),
+            pa.field("value", pa.binary()),
+        ])
+
+        def batch(messages: list) -> pa.RecordBatch:
+            n = len(messages)
+            millis = [m.timestamp()[1] for m in messages]
+            return pa.RecordBatch.from_arrays(
+                [
+                    pa.array([self.topic] * n, pa.string()),
+                    pa.array([partition.partition] * n, pa.int32()),
+                    pa.array([m.offset() for m in messages], pa.int64()),
+                    pa.array([t * 1000 if t > 0 else None for t in millis],
+                             pa.timestamp("us", tz="UTC")),
+                    pa.array([m.key() for m in messages], pa.binary()),
+                    pa.array([m.value() for m in messages], pa.binary()),
+                ],
+                schema=schema,
+            )
+
         try:
             topic_partition = TopicPartition(self.topic, partition.partition, partition.start)
             consumer.assign([topic_partition])
@@ -99,24 +126,23 @@ class KafkaRangeReader(DataSourceReader):
                     # would keep this read from ever reaching the end.
                     _low, high = consumer.get_watermark_offsets(topic_partition, cached=True)
                     end = high if high > 0 else None
+                kept, finished = [], False
                 for message in messages:
                     error = message.error()
                     if error is not None:
                         if error.code() == KafkaError._PARTITION_EOF:
-                            return
+                            finished = True
+                            break
                         raise RuntimeError(f"{self.topic}[{partition.partition}]: {error}")
-                    _kind, millis = message.timestamp()
-                    yield (
-                        self.topic,
-                        partition.partition,
-                        message.offset(),
-                        datetime.fromtimestamp(millis / 1000, UTC) if millis > 0 else None,
-                        message.key(),
-                        message.value(),
-                    )
+                    kept.append(message)
                     remaining -= 1
                     if remaining == 0 or (end is not None and message.offset() + 1 >= end):
-                        return
+                        finished = True
+                        break
+                if kept:
+                    yield batch(kept)
+                if finished:
+                    return
         finally:
             consumer.close()
 
