@@ -126,7 +126,12 @@ def main() -> None:
 
             def sample() -> None:
                 while not sampling.is_set():
-                    rss = sum(p.memory_info().rss for p in [spark_ps, *spark_ps.children(True)])
+                    rss = 0
+                    for process in [spark_ps, *spark_ps.children(True)]:
+                        try:
+                            rss += process.memory_info().rss
+                        except psutil.NoSuchProcess:  # a Python worker that just ended
+                            pass
                     peak["spark"] = max(peak["spark"], rss)
                     time.sleep(0.5)
 

@@ -15,11 +15,13 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
+    BooleanType,
     IntegerType,
     StringType,
     StructField,
@@ -27,6 +29,9 @@ from pyspark.sql.types import (
 )
 
 from jobs.kafka_source import KafkaRangeSource
+
+if TYPE_CHECKING:
+    from tallyflow.kafka import TopicWatcher
 
 # The vote event as Spark parses it (schemas/vote_event.schema.json is the contract).
 VOTE_EVENT = StructType(
@@ -114,49 +119,104 @@ def parse_events(raw: DataFrame) -> DataFrame:
         e.event_id.alias("event_id"),
         e.election_id.alias("election_id"),
         F.sha2(e.credential, 256).alias("credential_sha256"),
+        F.sha2(F.concat(F.lit("receipt:"), e.event_id, F.lit(":"), e.credential), 256)
+        .alias("receipt"),
         e.contests.alias("contests"),
         F.coalesce(received_at, F.col("broker_timestamp")).alias("judged_at"),
         problem.alias("malformed_because"),
     )
 
 
-def classify(events: DataFrame, elections: DataFrame, options: DataFrame,
-             voters: DataFrame) -> DataFrame:
+VOTER_FIELDS = [
+    StructField("voter_id", StringType()),
+    StructField("region_id", StringType()),
+    StructField("age_band", StringType()),
+    StructField("gender", StringType()),
+    StructField("has_voted", BooleanType()),
+]
+
+
+def attach_voters(events: DataFrame, voters: DataFrame) -> DataFrame:
+    """``events`` with the voter each credential belongs to (null columns when none).
+
+    ``voters``: election_id, credential_sha256 and the ``VOTER_FIELDS`` columns.
+    """
+    return events.join(voters, ["election_id", "credential_sha256"], "left")
+
+
+def lookup_voters(events: DataFrame, url: str) -> DataFrame:
+    """``attach_voters`` done where the events are: each Spark task looks its own batch of
+    credentials up in Postgres, so no roll and no list of credentials passes through the
+    driver, and nothing is shuffled."""
+    names = [f.name for f in VOTER_FIELDS]
+
+    def lookup(batches):
+        import pyarrow as pa
+
+        from tallyflow import db
+
+        with db.connection(url) as conn, conn.cursor() as cur:
+            for batch in batches:
+                hashes = [h for h in set(batch.column("credential_sha256").to_pylist()) if h]
+                cur.execute(db.query("tally_reference_voters"),
+                            {"credential_hashes": [bytes.fromhex(h) for h in hashes]})
+                found = {(row[0], row[1]): row[2:] for row in cur.fetchall()}
+                keys = zip(batch.column("election_id").to_pylist(),
+                           batch.column("credential_sha256").to_pylist(), strict=True)
+                rows = [found.get(key, (None,) * len(names)) for key in keys]
+                columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+                yield pa.RecordBatch.from_arrays(
+                    [*batch.columns,
+                     *(pa.array(list(c), pa.bool_() if n == "has_voted" else pa.string())
+                       for n, c in zip(names, columns, strict=True))],
+                    names=[*batch.schema.names, *names],
+                )
+
+    return events.mapInArrow(lookup, StructType([*events.schema.fields, *VOTER_FIELDS]))
+
+
+def ballot_layouts(options: DataFrame) -> DataFrame:
+    """One row per election: ``layout`` maps each contest to its max_selections and options."""
+    per_contest = options.groupBy("election_id", "contest_id").agg(
+        F.max("max_selections").alias("max_selections"),
+        F.collect_set("option_id").alias("options"),
+    )
+    return per_contest.groupBy("election_id").agg(
+        F.map_from_entries(F.collect_list(
+            F.struct("contest_id", F.struct("max_selections", "options"))
+        )).alias("layout")
+    )
+
+
+def classify(events: DataFrame, elections: DataFrame, options: DataFrame) -> DataFrame:
     """One row per event with ``reason`` (null when it counts) and ``detail``.
 
-    Checks run in order: malformed, unknown_election, not_open / closed, unknown_credential,
-    unknown_contest, unknown_option, duplicate. The first valid ballot of a voter counts,
-    judged by receipt time then partition and offset; one already counted in an earlier
-    batch (``voters.has_voted``) makes every new one a duplicate.
+    ``events`` are parsed events with their voters attached (``attach_voters`` or
+    ``lookup_voters``). Checks run in order: malformed, unknown_election, not_open / closed,
+    unknown_credential, unknown_contest, unknown_option, duplicate. The first valid ballot
+    of a voter counts, judged by receipt time then partition and offset; one already counted
+    in an earlier batch (``has_voted``) makes every new one a duplicate. Elections and
+    options are small and broadcast, so the only shuffle is the one that ranks a voter's
+    ballots.
     """
-    contest_ids = options.select("election_id", "contest_id").distinct()
-    selections = (
-        events.where(F.col("malformed_because").isNull())
-        .select("topic", "partition", "offset", "election_id",
-                F.explode("contests").alias("contest"))
-        .select("topic", "partition", "offset", "election_id",
-                F.col("contest.contest_id").alias("contest_id"),
-                F.explode_outer("contest.selections").alias("option_id"))
-    )
-    unknown_contest = (
-        selections.join(contest_ids, ["election_id", "contest_id"], "left_anti")
-        .groupBy("topic", "partition", "offset")
-        .agg(F.min("contest_id").alias("unknown_contest"))
-    )
-    unknown_option = (
-        selections.where(F.col("option_id").isNotNull())
-        .join(contest_ids, ["election_id", "contest_id"], "left_semi")
-        .join(options, ["election_id", "contest_id", "option_id"], "left_anti")
-        .groupBy("topic", "partition", "offset")
-        .agg(F.min(F.concat_ws("/", "contest_id", "option_id")).alias("unknown_option"))
-    )
-    key = ["topic", "partition", "offset"]
     checked = (
-        events.join(elections, "election_id", "left")
-        .join(voters, ["election_id", "credential_sha256"], "left")
-        .join(unknown_contest, key, "left")
-        .join(unknown_option, key, "left")
+        events.join(F.broadcast(elections), "election_id", "left")
+        .join(F.broadcast(ballot_layouts(options)), "election_id", "left")
     )
+    cast = F.coalesce(F.col("contests"), F.array())
+    layout = F.col("layout")
+    unknown_contest = F.try_element_at(
+        F.filter(cast, lambda c: ~F.coalesce(F.map_contains_key(layout, c.contest_id),
+                                             F.lit(False))),
+        F.lit(1),
+    ).contest_id
+    unknown_option = F.array_min(F.flatten(F.transform(cast, lambda c: F.transform(
+        F.filter(F.coalesce(c.selections, F.array()), lambda o: ~F.array_contains(
+            F.try_element_at(layout, c.contest_id).options, o)),
+        lambda o: F.concat_ws("/", c.contest_id, o),
+    ))))
+    checked = checked.withColumn("unknown_contest", unknown_contest).withColumn(
+        "unknown_option", unknown_option)
     reason = (
         F.when(F.col("malformed_because").isNotNull(), F.lit("malformed"))
         .when(F.col("status").isNull(), F.lit("unknown_election"))
@@ -185,7 +245,8 @@ def classify(events: DataFrame, elections: DataFrame, options: DataFrame,
         .when(F.col("unknown_option").isNotNull(),
               F.format_string("no option %s", "unknown_option"))
     )
-    classified = checked.withColumn("reason", reason).withColumn("detail", detail)
+    classified = checked.withColumn("reason", reason).withColumn("detail", detail).drop(
+        "layout", "unknown_contest", "unknown_option")
     # Ranked among the voter's otherwise valid events only: a rejected one never counts first.
     first = Window.partitionBy("election_id", "voter_id", F.col("reason").isNull()).orderBy(
         "judged_at", "partition", "offset"
@@ -211,6 +272,36 @@ def classify(events: DataFrame, elections: DataFrame, options: DataFrame,
     )
 
 
+def _marked(accepted: DataFrame, contests: DataFrame) -> DataFrame:
+    """``accepted`` with ``marks``: per contest of its election, the selections and the mark.
+
+    Each election's contest list is small and broadcast, so nothing is shuffled.
+    """
+    ballot_contests = contests.groupBy("election_id").agg(
+        F.collect_list(F.struct("contest_id", "max_selections")).alias("ballot_contests"))
+    cast = F.coalesce(F.col("contests"), F.array())
+
+    def mark(contest):
+        selections = F.try_element_at(
+            F.filter(cast, lambda x: x.contest_id == contest.contest_id), F.lit(1)).selections
+        n = F.size(F.coalesce(selections, F.array()))
+        how = (
+            F.when(n == 0, F.lit("blank"))
+            .when((n > contest.max_selections)
+                  | (F.size(F.array_distinct(selections)) != n), F.lit("overvote"))
+            .when(n < contest.max_selections, F.lit("undervote"))
+            .otherwise(F.lit("counted"))
+        )
+        return F.struct(contest.contest_id.alias("contest_id"),
+                        selections.alias("selections"), how.alias("mark"))
+
+    return (
+        accepted.join(F.broadcast(ballot_contests), "election_id")
+        .withColumn("marks", F.transform("ballot_contests", mark))
+        .drop("ballot_contests")
+    )
+
+
 def contest_marks(accepted: DataFrame, contests: DataFrame) -> DataFrame:
     """One row per counted ballot × contest of its election: the selections and how they count.
 
@@ -218,85 +309,70 @@ def contest_marks(accepted: DataFrame, contests: DataFrame) -> DataFrame:
     or the contest left off the ballot) or ``overvote`` (more than allowed, or a repeat);
     an overvoted contest counts for no option, the ballot's other contests still count.
     """
-    cast = accepted.select(
-        "topic", "partition", "offset", "election_id",
-        F.explode("contests").alias("contest"),
-    ).select(
-        "topic", "partition", "offset", "election_id",
-        F.col("contest.contest_id").alias("contest_id"),
-        F.col("contest.selections").alias("selections"),
-    )
-    every_contest = accepted.select(
-        "topic", "partition", "offset", "election_id", "region_id", "age_band", "gender",
-        "judged_at",
-    ).join(contests, "election_id")
-    n = F.size(F.coalesce(F.col("selections"), F.array()))
-    mark = (
-        F.when(n == 0, F.lit("blank"))
-        .when((n > F.col("max_selections"))
-              | (F.size(F.array_distinct("selections")) != n), F.lit("overvote"))
-        .when(n < F.col("max_selections"), F.lit("undervote"))
-        .otherwise(F.lit("counted"))
-    )
-    return (
-        every_contest.join(cast, ["topic", "partition", "offset", "election_id", "contest_id"],
-                           "left")
-        .withColumn("mark", mark)
-    )
+    return _marked(accepted, contests).select(
+        "topic", "partition", "offset", "election_id", "region_id",
+        F.explode("marks").alias("m"),
+    ).select("*", "m.contest_id", "m.selections", "m.mark").drop("m")
 
 
-def option_votes(marks: DataFrame) -> DataFrame:
-    """One row per election × contest × option × region: votes in this batch."""
+def _fact(kind: str, *keys) -> F.Column:
+    padded = [F.col(k) if isinstance(k, str) else k for k in keys]
+    padded = [k.cast("string") for k in padded] + [F.lit(None).cast("string")] * (4 - len(keys))
+    return F.struct(F.lit(kind).alias("kind"),
+                    *[k.alias(f"k{i}") for i, k in enumerate(padded, start=1)])
+
+
+def aggregate_increments(classified: DataFrame, contests: DataFrame) -> DataFrame:
+    """Every aggregate increment of a batch, as (kind, election_id, k1..k4, n) rows.
+
+    Each event becomes a handful of facts (its region, demographic cell and minute; per
+    contest its mark; per option it counts for, the option and the option in its region;
+    or, rejected, its reason), and one groupBy counts them all: one shuffle, one action.
+    Kinds: option, option_region, contest (k2 = the mark), region, demographic, minute,
+    rejected_total. ``increments_by_table`` shapes them for the upserts.
+    """
+    minute = F.date_format(F.date_trunc("minute", "judged_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'")
+    accepted = _marked(classified.where(F.col("reason").isNull()), contests)
+    counted_for = F.flatten(F.transform("marks", lambda m: F.flatten(F.transform(
+        F.filter(F.coalesce(m.selections, F.array()),
+                 lambda _o: m.mark.isin("counted", "undervote")),
+        lambda o: F.array(_fact("option", m.contest_id, o),
+                          _fact("option_region", m.contest_id, o, F.col("region_id"))),
+    ))))
+    accepted_facts = F.concat(
+        F.array(_fact("region", "region_id"), _fact("demographic", "age_band", "gender"),
+                _fact("minute", minute)),
+        F.transform("marks", lambda m: _fact("contest", m.contest_id, m.mark)),
+        counted_for,
+    )
+    facts = accepted.select("election_id", F.explode(accepted_facts).alias("f")).unionByName(
+        classified.where(F.col("reason").isNotNull()).select(
+            F.coalesce("election_id", F.lit("")).alias("election_id"),
+            _fact("rejected_total", "reason").alias("f"))
+    ).select("election_id", "f.*")
     return (
-        marks.where(F.col("mark").isin("counted", "undervote"))
-        .select("election_id", "contest_id", "region_id",
-                F.explode("selections").alias("option_id"))
-        .groupBy("election_id", "contest_id", "option_id", "region_id")
+        facts.groupBy("kind", "election_id", "k1", "k2", "k3", "k4")
         .agg(F.count(F.lit(1)).alias("n"))
     )
 
 
-def aggregate_increments(classified: DataFrame, marks: DataFrame) -> DataFrame:
-    """Every aggregate increment of a batch, as (kind, election_id, k1..k4, n) rows.
-
-    Kinds: option, option_region, contest (k2..k4 = blank, undervote, overvote), region,
-    demographic, minute, rejected_total. One frame, so one Spark action collects them all.
-    """
-    def rows(frame: DataFrame, kind: str, *keys: str, n: str = "n") -> DataFrame:
-        padded = [F.col(k).cast("string") for k in keys] + [F.lit(None).cast("string")] * (
-            4 - len(keys))
-        return frame.select(
-            F.lit(kind).alias("kind"), F.col("election_id"),
-            *[c.alias(f"k{i}") for i, c in enumerate(padded, start=1)],
-            F.col(n).cast("long").alias("n"),
-        )
-
-    accepted = classified.where(F.col("reason").isNull())
-    rejected = classified.where(F.col("reason").isNotNull())
-    by_option = option_votes(marks)
-    per_contest = marks.groupBy("election_id", "contest_id").agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.when(F.col("mark") == "blank", 1).otherwise(0)).alias("blank"),
-        F.sum(F.when(F.col("mark") == "undervote", 1).otherwise(0)).alias("undervote"),
-        F.sum(F.when(F.col("mark") == "overvote", 1).otherwise(0)).alias("overvote"),
-    )
-    minute = F.date_format(F.date_trunc("minute", "judged_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'")
-    return (
-        rows(by_option.groupBy("election_id", "contest_id", "option_id").agg(
-            F.sum("n").alias("n")), "option", "contest_id", "option_id")
-        .unionByName(rows(by_option, "option_region", "contest_id", "option_id", "region_id"))
-        .unionByName(rows(per_contest, "contest", "contest_id", "blank", "undervote",
-                          "overvote"))
-        .unionByName(rows(accepted.groupBy("election_id", "region_id").count(), "region",
-                          "region_id", n="count"))
-        .unionByName(rows(accepted.groupBy("election_id", "age_band", "gender").count(),
-                          "demographic", "age_band", "gender", n="count"))
-        .unionByName(rows(accepted.groupBy("election_id", minute.alias("minute")).count(),
-                          "minute", "minute", n="count"))
-        .unionByName(rows(rejected.withColumn("election_id", F.coalesce("election_id", F.lit("")))
-                          .groupBy("election_id", "reason").count(), "rejected_total", "reason",
-                          n="count"))
-    )
+def increments_by_table(rows) -> dict[str, list[tuple]]:
+    """``aggregate_increments`` rows as each aggregate table's upsert takes them."""
+    by_kind: dict[str, list[tuple]] = {}
+    contests: dict[tuple[str, str], list[int]] = {}
+    marks = {"blank": 1, "undervote": 2, "overvote": 3}
+    for row in rows:
+        if row.kind == "contest":
+            totals = contests.setdefault((row.election_id, row.k1), [0, 0, 0, 0])
+            totals[0] += row.n
+            if row.k2 in marks:
+                totals[marks[row.k2]] += row.n
+            continue
+        keys = [k for k in (row.k1, row.k2, row.k3, row.k4) if k is not None]
+        by_kind.setdefault(row.kind, []).append((row.election_id, *keys, row.n))
+    if contests:
+        by_kind["contest"] = [(e, c, *t) for (e, c), t in contests.items()]
+    return by_kind
 
 
 # -- the batch ----------------------------------------------------------------------------
@@ -305,8 +381,6 @@ def aggregate_increments(classified: DataFrame, marks: DataFrame) -> DataFrame:
 REFERENCE_SCHEMAS = {
     "elections": "election_id string, status string, opens_at timestamp, closes_at timestamp",
     "options": "election_id string, contest_id string, option_id string, max_selections int",
-    "voters": "election_id string, credential_sha256 string, voter_id string, "
-              "region_id string, age_band string, gender string, has_voted boolean",
 }
 
 
@@ -322,13 +396,18 @@ class BatchResult:
     phases: dict[str, float] | None = None  # seconds per step
 
 
-def _reference(spark: SparkSession, url: str, query: str, params: dict, schema: str) -> DataFrame:
+def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, DataFrame]:
+    """Every election (a few rows) and the options of the open ones, as small frames."""
     from tallyflow import db
 
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute(db.query(query), params)
-        rows = cur.fetchall()
-    return spark.createDataFrame(rows, schema)
+        cur.execute(db.query("tally_reference_elections"))
+        elections = cur.fetchall()
+        open_ids = [row[0] for row in elections if row[1] == "open"]
+        cur.execute(db.query("tally_reference_options"), {"election_ids": open_ids})
+        options = cur.fetchall()
+    return (spark.createDataFrame(elections, REFERENCE_SCHEMAS["elections"]),
+            spark.createDataFrame(options, REFERENCE_SCHEMAS["options"]))
 
 
 def _within(ends: dict[int, int]) -> F.Column:
@@ -345,9 +424,16 @@ def _cast_window(column: str) -> F.Column:
 
 
 def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
-              partitions: list[int], *, max_per_partition: int = 200_000) -> BatchResult:
-    """Tally whatever the topic holds past the committed offsets, in one transaction."""
+              partitions: list[int], *, max_per_partition: int = 200_000,
+              watcher: TopicWatcher | None = None) -> BatchResult:
+    """Tally whatever the topic holds past the committed offsets, in one transaction.
+
+    Two Spark actions: the per-event outcomes (for the ledger) and the aggregate
+    increments, both from one cached classification.
+    """
     from datetime import UTC
+
+    import pyarrow.compute as pc
 
     from tallyflow.votes import ledger
 
@@ -362,81 +448,54 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     start_offsets = ledger.committed_offsets(url, topic, partitions)
-    # Read once into the cache, then pin the batch to the offsets that read found: should
-    # Spark ever recompute it, it reads the same events and no more.
-    parsed = parse_events(
-        extract(spark, bootstrap, topic, start_offsets, max_per_partition)
-    ).cache()
-    ends = {r.partition: r.end for r in parsed.groupBy("partition")
-            .agg((F.max("offset") + 1).alias("end")).collect()}
-    events = parsed.where(_within(ends))
-    lap("read")
-
-    election_ids = [r.election_id for r in events.select("election_id").distinct().collect()
-                    if r.election_id is not None]
-    hashes = [bytes.fromhex(r.credential_sha256) for r in
-              events.where(F.col("malformed_because").isNull())
-              .select("credential_sha256").distinct().collect()]
-    elections = _reference(spark, url, "tally_reference_elections",
-                           {"election_ids": election_ids}, REFERENCE_SCHEMAS["elections"])
-    options = _reference(spark, url, "tally_reference_options",
-                         {"election_ids": election_ids}, REFERENCE_SCHEMAS["options"])
-    voters = _reference(spark, url, "tally_reference_voters", {"credential_hashes": hashes},
-                        REFERENCE_SCHEMAS["voters"])
+    elections, options = _reference(spark, url)
     contests = options.select("election_id", "contest_id", "max_selections").distinct()
+    events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition))
+    classified = classify(lookup_voters(events, url), elections, options).cache()
     lap("reference")
-
-    classified = classify(events, elections, options, voters).cache()
-    accepted = classified.where(F.col("reason").isNull())
-    marks = contest_marks(accepted, contests)
     per_event = classified.select(
         "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",
-        "judged_at", "broker_timestamp",
+        "judged_at", "broker_timestamp", "receipt",
         F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
-        F.to_json("contests").alias("contests_json"),
+        F.when(F.col("reason").isNull(), F.to_json("contests")).alias("selections"),
         _cast_window("judged_at").alias("cast_window"),
-    ).toArrow().to_pylist()
+    ).toArrow()
     lap("classify")
-    increments = aggregate_increments(classified, marks).collect()
+    # Pinned to the offsets the first action read: should Spark ever recompute the cached
+    # classification, it reads the same events and no more.
+    ends = {row["partition"]: row["offset_max"] + 1 for row in
+            per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
+    pinned = classified.where(_within(ends))
+    increments = aggregate_increments(pinned, contests).collect() if ends else []
     lap("aggregate")
 
-    next_offsets = dict(start_offsets)
-    batch = ledger.TallyBatch(topic, start_offsets, next_offsets, started)
-    for row in per_event:
-        next_offsets[row["partition"]] = max(next_offsets[row["partition"]], row["offset"] + 1)
-        if row["reason"] is None:
-            batch.checkins.append((row["election_id"], row["voter_id"], row["region_id"],
-                                   row["judged_at"]))
-            batch.ballots.append((row["election_id"], row["region_id"], row["cast_window"],
-                                  json.loads(row["contests_json"])))
-        else:
-            batch.rejected.append((topic, row["partition"], row["offset"], row["election_id"],
-                                   row["reason"], row["detail"],
-                                   None if row["value"] is None else "\\x" + row["value"].hex(),
-                                   row["broker_timestamp"]))
+    next_offsets = {p: max(o, ends.get(p, 0)) for p, o in start_offsets.items()}
+    counted = pc.is_null(per_event.column("reason"))
+    accepted = per_event.filter(counted)
+    rejected = per_event.filter(pc.invert(counted)).to_pylist()
+    received = per_event.column("broker_timestamp")
+    batch = ledger.TallyBatch(
+        topic, start_offsets, next_offsets, started,
+        checkins=accepted.select(["election_id", "voter_id", "region_id", "judged_at",
+                                  "receipt"]),
+        ballots=accepted.select(["election_id", "region_id", "cast_window", "selections"]),
+        rejected=[(topic, r["partition"], r["offset"], r["election_id"], r["reason"],
+                   r["detail"], None if r["value"] is None else "\\x" + r["value"].hex(),
+                   r["broker_timestamp"], r["receipt"]) for r in rejected],
+        increments=increments_by_table(increments),
         # Freshness is measured from when the broker took the event in.
-        if row["broker_timestamp"] and (batch.newest_event_at is None
-                                        or row["broker_timestamp"] > batch.newest_event_at):
-            batch.newest_event_at = row["broker_timestamp"]
-    for row in increments:
-        batch.increments.setdefault(row.kind, []).append(_increment(row))
+        oldest_event_at=pc.min(received).as_py() if len(per_event) else None,
+        newest_event_at=pc.max(received).as_py() if len(per_event) else None,
+        consumer_lag=watcher.lag(next_offsets) if watcher is not None else None,
+    )
     classified.unpersist()
-    parsed.unpersist()
     lap("prepare")
-    if per_event:
+    if len(per_event):
         ledger.commit_batch(url, batch, duration_ms=int(1000 * (time.perf_counter() - t0)))
     lap("commit")
-    return BatchResult(len(per_event), len(batch.checkins), len(batch.rejected),
+    return BatchResult(len(per_event), len(accepted), len(rejected),
                        time.perf_counter() - t0, next_offsets, datetime.now(UTC),
-                       [row["broker_timestamp"] for row in per_event], phases)
-
-
-def _increment(row) -> tuple:
-    """An aggregate row as its table's upsert takes it."""
-    keys = [k for k in (row.k1, row.k2, row.k3, row.k4) if k is not None]
-    if row.kind == "contest":
-        return (row.election_id, row.k1, row.n, int(row.k2), int(row.k3), int(row.k4))
-    return (row.election_id, *keys, row.n)
+                       received.to_pylist(), phases)
 
 
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
@@ -462,7 +521,8 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                 offsets = ledger.committed_offsets(url, topic, partitions)
                 result = None
                 if watcher.has_new_events(offsets):
-                    result = run_batch(spark, url, bootstrap, topic, partitions)
+                    result = run_batch(spark, url, bootstrap, topic, partitions,
+                                       watcher=watcher)
                 if result is not None and result.events:
                     results.append(result)
                     steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())

@@ -70,5 +70,17 @@ class TopicWatcher:
                 return True
         return False
 
+    def lag(self, next_offsets: Mapping[int, int], timeout: float = 5.0) -> int:
+        """Events in the broker past ``next_offsets`` (a lower bound on Tansu, see above)."""
+        from confluent_kafka import TopicPartition
+
+        behind = 0
+        for partition, offset in next_offsets.items():
+            _low, high = self.consumer.get_watermark_offsets(
+                TopicPartition(self.topic, partition), timeout=timeout, cached=False
+            )
+            behind += max(0, high - offset)
+        return behind
+
     def close(self) -> None:
         self.consumer.close()

@@ -1,1 +1,2 @@
-copy checkins (election_id, voter_id, region_id, checked_in_at) from stdin with (format csv)
+copy checkins (election_id, voter_id, region_id, checked_in_at, receipt)
+from stdin with (format csv)

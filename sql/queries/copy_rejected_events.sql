@@ -1,4 +1,5 @@
 copy rejected_events (
-    topic, partition, kafka_offset, election_id, reason, detail, raw_payload, broker_timestamp
+    topic, partition, kafka_offset, election_id, reason, detail, raw_payload,
+    broker_timestamp, receipt
 )
 from stdin with (format csv)

@@ -1,3 +1,3 @@
+-- Every election, with what the tally judges an event's time against (a few rows).
 select election_id, status, opens_at, closes_at
 from elections
-where election_id = any(%(election_ids)s)

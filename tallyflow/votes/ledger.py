@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import random
-import uuid
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from psycopg2.extras import Json, execute_values
 
 from tallyflow import db
@@ -31,21 +32,32 @@ class StaleOffsets(RuntimeError):
 
 @dataclass
 class TallyBatch:
-    """What one micro-batch commits."""
+    """What one micro-batch commits.
+
+    ``checkins`` (election_id, voter_id, region_id, judged_at, receipt) and ``ballots``
+    (election_id, region_id, cast_window, selections as JSON text) are Arrow tables, written
+    with COPY without passing through Python rows.
+    """
 
     topic: str
     start_offsets: dict[int, int]
     next_offsets: dict[int, int]
     started_at: datetime
-    checkins: list[tuple[str, str, str, datetime]] = field(default_factory=list)
-    ballots: list[tuple[str, str, datetime, list]] = field(default_factory=list)
+    checkins: pa.Table | None = None
+    ballots: pa.Table | None = None
     rejected: list[tuple] = field(default_factory=list)
     increments: dict[str, list[tuple]] = field(default_factory=dict)
+    oldest_event_at: datetime | None = None
     newest_event_at: datetime | None = None
+    consumer_lag: int | None = None
 
     @property
     def events(self) -> int:
         return sum(self.next_offsets[p] - self.start_offsets[p] for p in self.next_offsets)
+
+    @property
+    def accepted(self) -> int:
+        return 0 if self.checkins is None else len(self.checkins)
 
 
 def committed_offsets(url: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
@@ -57,13 +69,25 @@ def committed_offsets(url: str, topic: str, partitions: Iterable[int]) -> dict[i
         return dict(cur.fetchall())
 
 
-def _copy(cur, query_name: str, rows: Sequence[Sequence]) -> None:
-    if not rows:
+def _copy(cur, query_name: str, rows: Sequence[Sequence] | pa.Table | None) -> None:
+    if rows is None or not len(rows):
         return
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    if isinstance(rows, pa.Table):
+        buffer = io.BytesIO()
+        pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+    else:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
     buffer.seek(0)
     cur.copy_expert(db.query(query_name), buffer)
+
+
+def _shuffled(table: pa.Table | None) -> pa.Table | None:
+    """The rows in a random order, from the system's randomness."""
+    if table is None or not len(table):
+        return table
+    rng = np.random.default_rng(secrets.randbits(128))
+    return table.take(pa.array(rng.permutation(len(table))))
 
 
 INCREMENT_QUERIES = {
@@ -92,10 +116,8 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
                     f"{batch.start_offsets[partition]} while this batch ran"
                 )
         _copy(cur, "copy_checkins", batch.checkins)
-        # Random ids in a random order: neither the id nor the row order tells cast order.
-        ballots = [(str(uuid.uuid4()), e, r, w, json.dumps(s)) for e, r, w, s in batch.ballots]
-        random.SystemRandom().shuffle(ballots)
-        _copy(cur, "copy_ballots", ballots)
+        # Random ids (gen_random_uuid) in a random order: neither tells cast order.
+        _copy(cur, "copy_ballots", _shuffled(batch.ballots))
         _copy(cur, "copy_rejected_events", batch.rejected)
         for kind, rows in batch.increments.items():
             if rows:
@@ -105,11 +127,13 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
             {
                 "started_at": batch.started_at,
                 "events": batch.events,
-                "accepted": len(batch.checkins),
+                "accepted": batch.accepted,
                 "rejected": len(batch.rejected),
                 "duration_ms": duration_ms,
                 "offsets": Json({str(p): o for p, o in batch.next_offsets.items()}),
                 "newest_event_at": batch.newest_event_at,
+                "oldest_event_at": batch.oldest_event_at,
+                "consumer_lag": batch.consumer_lag,
             },
         )
 

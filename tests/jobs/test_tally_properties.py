@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from jobs.tally_votes import aggregate_increments, classify, contest_marks
+from jobs.tally_votes import aggregate_increments, attach_voters, classify
 
 T0 = datetime(2026, 11, 3, 9, 0)
 VOTERS = [(f"h{i}", f"v{i}", f"r{i % 2}") for i in range(6)]
@@ -45,10 +45,9 @@ def _tally(spark, order: list[int]) -> list[tuple]:
         [("e", h, v, r, "25-34", "female", False) for h, v, r in VOTERS],
         "election_id string, credential_sha256 string, voter_id string, region_id string, "
         "age_band string, gender string, has_voted boolean")
-    classified = classify(events, elections, options, voters)
+    classified = classify(attach_voters(events, voters), elections, options)
     contests = options.select("election_id", "contest_id", "max_selections").distinct()
-    marks = contest_marks(classified.where("reason is null"), contests)
-    increments = aggregate_increments(classified, marks).where("kind != 'minute'")
+    increments = aggregate_increments(classified, contests).where("kind != 'minute'")
     return sorted(tuple(r) for r in increments.collect())
 
 

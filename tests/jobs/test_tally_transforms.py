@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.tally_votes import classify, contest_marks, parse_events
+from jobs.tally_votes import attach_voters, classify, contest_marks, parse_events
 
 CREDENTIAL = "0123456789abcdef0123456789abcdef"
 EVENT = {
@@ -118,7 +118,8 @@ def test_classify_gives_each_event_its_reason(spark):
          ("e", "h3", "v3", "r2", "18-24", "other", False),
          ("draft", "h4", "v4", "r1", "18-24", "male", False)], VOTERS)
 
-    result = classify(events, elections, options, voters).select("offset", "reason")
+    result = classify(attach_voters(events, voters), elections, options).select(
+        "offset", "reason")
 
     assertDataFrameEqual(result, spark.createDataFrame(
         [(0, None), (1, "duplicate"), (2, "duplicate"), (3, "unknown_credential"),
