@@ -5,6 +5,8 @@ from __future__ import annotations
 import dash
 from dash import Dash, dcc, html
 
+from dash_app.api import api
+
 app = Dash(
     __name__,
     use_pages=True,
@@ -13,6 +15,7 @@ app = Dash(
     suppress_callback_exceptions=True,
 )
 server = app.server
+server.register_blueprint(api)
 
 
 @server.get("/healthz")

@@ -190,3 +190,37 @@ def new_election(postgres_url):
         return election
 
     return create
+
+
+@pytest.fixture
+def open_election(postgres_url, new_election, tmp_path):
+    """A general election, open now, with 400 voters: (election, [(voter, credential, region)])."""
+    from tallyflow import db
+    from tallyflow.elections import store
+    from tallyflow.registrations.quality import validate_registrations
+    from tallyflow.registrations.roll import seed_registrations
+
+    election = new_election("general-election.json")
+    issued: list[tuple[str, str]] = []
+    seed_registrations(postgres_url, election.election_id, 400, seed=8,
+                       credentials_sink=issued.extend)
+    validate_registrations(postgres_url, election.election_id, tmp_path)
+    store.schedule_election(postgres_url, election.election_id)
+    store.open_election(postgres_url, election.election_id)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id from voters where election_id = %s",
+                    (election.election_id,))
+        regions = dict(cur.fetchall())
+    return election, [(v, c, regions[v]) for v, c in issued]
+
+
+@pytest.fixture
+def topic(kafka_bootstrap) -> str:
+    """A fresh votes topic with 4 partitions."""
+    import uuid
+
+    from tallyflow.kafka import ensure_topics
+
+    name = f"votes-{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, {name: 4})
+    return name

@@ -176,7 +176,7 @@ def parse_definition(raw: Any, source: str = "election definition") -> Election:
     """Check a definition (already decoded from JSON/YAML) and build the :class:`Election`."""
     if not isinstance(raw, dict):
         raise DefinitionError(["(top level): must be an object"], source)
-    errors = _schema_errors(raw)
+    errors = schema_errors(election_schema(), raw)
     flagged = {e.split(":", 1)[0] for e in errors}
     errors += [e for e in _rule_errors(raw) if e.split(":", 1)[0] not in flagged]
     if errors:
@@ -194,8 +194,9 @@ def _path(parts: Iterable[Any]) -> str:
     return text or "(top level)"
 
 
-def _schema_errors(raw: dict) -> list[str]:
-    validator = jsonschema.Draft202012Validator(election_schema())
+def schema_errors(schema: dict, raw: Any) -> list[str]:
+    """Every way ``raw`` breaks ``schema``, each as "where: why" in words a person reads."""
+    validator = jsonschema.Draft202012Validator(schema)
     found = []
     for error in validator.iter_errors(raw):
         parts = list(error.absolute_path)
@@ -226,6 +227,10 @@ def _reason(error: jsonschema.ValidationError) -> str:
             return f"{value!r} is not a colour: write it like #1f77b4"
         if schema.get("pattern") == "^https?://":
             return f"{value!r} is not an http(s) URL"
+        if schema.get("pattern") == "^[0-9a-f]{32}$":
+            return f"{value!r} is not a credential: 32 lowercase hex characters"
+        if schema.get("format") == "uuid":
+            return f"{value!r} is not a UUID"
     if error.validator == "enum":
         return f"{value!r} is not one of {', '.join(map(str, schema['enum']))}"
     if error.validator == "type":

@@ -8,19 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 from confluent_kafka import Producer
 
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
-from tallyflow.elections import store
-from tallyflow.kafka import ensure_topics
-from tallyflow.registrations.quality import validate_registrations
-from tallyflow.registrations.roll import seed_registrations
 from tallyflow.votes.event import VoteEvent
 from tests.conftest import REPO_ROOT
 
@@ -28,30 +22,6 @@ PARTITIONS = [0, 1, 2, 3]
 MAYORS = ["dana-moss", "eli-brandt", "farah-nasser", "gus-lindqvist"]
 COUNCIL = ["hana-ito", "ivan-petrov", "june-abara", "kofi-mensah", "lena-vogel"]
 PARKS = ["playground", "bike-paths", "lake-cleanup", "dog-park"]
-
-
-@pytest.fixture
-def open_election(postgres_url, new_election, tmp_path):
-    """A general election, open now, with 400 voters: (election, [(voter, credential, region)])."""
-    election = new_election("general-election.json")
-    issued: list[tuple[str, str]] = []
-    seed_registrations(postgres_url, election.election_id, 400, seed=8,
-                       credentials_sink=issued.extend)
-    validate_registrations(postgres_url, election.election_id, tmp_path)
-    store.schedule_election(postgres_url, election.election_id)
-    store.open_election(postgres_url, election.election_id)
-    with db.connection(postgres_url) as conn, conn.cursor() as cur:
-        cur.execute("select voter_id, region_id from voters where election_id = %s",
-                    (election.election_id,))
-        regions = dict(cur.fetchall())
-    return election, [(v, c, regions[v]) for v, c in issued]
-
-
-@pytest.fixture
-def topic(kafka_bootstrap) -> str:
-    name = f"votes-{uuid.uuid4().hex[:8]}"
-    ensure_topics(kafka_bootstrap, {name: len(PARTITIONS)})
-    return name
 
 
 def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:

@@ -1,0 +1,66 @@
+"""The HTTP API beside the results site: casting ballots and looking up receipts.
+
+Routes (described in ``docs/openapi.yaml``, served at ``/api/v1/openapi.json``):
+
+- ``POST /api/v1/elections/{election_id}/ballots``: 202 with a receipt; 400, 404, 409.
+- ``GET /api/v1/receipts/{receipt}``: whether that ballot was counted.
+
+The logic lives in ``tallyflow.votes.casting``; this module only speaks HTTP.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+
+from flask import Blueprint, Response, request
+
+from tallyflow.settings import get_settings
+from tallyflow.votes import casting
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+MAX_BALLOT_BYTES = 64 * 1024
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _caster() -> casting.Caster:
+    settings = get_settings()
+    return casting.Caster(settings.database_url, settings.kafka_bootstrap,
+                          settings.votes_topic)
+
+
+def _json(answer: casting.Answer) -> Response:
+    kind = "application/problem+json" if answer.status >= 400 else "application/json"
+    return Response(json.dumps(answer.body), status=answer.status, mimetype=kind)
+
+
+@api.post("/elections/<election_id>/ballots")
+def cast_ballot(election_id: str) -> Response:
+    if request.content_length is not None and request.content_length > MAX_BALLOT_BYTES:
+        return _json(casting.Answer(413, {"status": 413, "title": "The ballot is too large",
+                                          "errors": [f"at most {MAX_BALLOT_BYTES} bytes"]}))
+    try:
+        return _json(_caster().cast(election_id, request.get_data(cache=False)))
+    except casting.PublishFailed as err:
+        log.warning("ballot for %s not published: %s", election_id, err)
+        return _json(casting.Answer(503, {
+            "status": 503, "title": "The ballot could not be published; please retry",
+            "errors": [str(err)]}))
+
+
+@api.get("/receipts/<receipt>")
+def receipt(receipt: str) -> Response:
+    return _json(casting.receipt_status(get_settings().database_url, receipt))
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    import yaml
+
+    return Response(json.dumps(yaml.safe_load(OPENAPI_PATH.read_text())),
+                    mimetype="application/json")

@@ -1,0 +1,24 @@
+-- What became of the ballot behind a receipt: counted (when, to the minute), rejected
+-- (why), or received and not yet tallied. Events sent straight to the broker have no
+-- submission row but are still found by their check-in or rejection.
+with found as (
+    select
+        coalesce(submissions.election_id, checkins.election_id, rejected.election_id)
+        as election_id,
+        submissions.received_at,
+        date_trunc('minute', checkins.checked_in_at) as counted_at,
+        rejected.reason
+    from (select %(receipt)s::text as receipt) as asked
+    left join submissions on submissions.receipt = asked.receipt
+    left join checkins on checkins.receipt = asked.receipt
+    left join lateral (
+        select rejected_events.election_id, rejected_events.reason
+        from rejected_events
+        where rejected_events.receipt = asked.receipt
+        order by rejected_events.kafka_offset
+        limit 1
+    ) as rejected on true
+)
+select election_id, received_at, counted_at, reason
+from found
+where election_id is not null
