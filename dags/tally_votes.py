@@ -12,6 +12,11 @@ Each batch reads every partition from the offsets committed in PostgreSQL to its
 checks every event, keeps each voter's first valid ballot, and commits ballots, check-ins,
 rejected events, aggregates and the new offsets in one transaction: killing it at any
 point loses nothing and counts nothing twice.
+
+After each batch a Great Expectations gate checks the aggregates (totals agree with
+ballots and check-ins, turnout within the registered, counts never go down, counted +
+rejected = events read). A failure puts that election's results on **quality hold** on
+the results site; each run ends with a Data Docs report (`/data-docs/` on the site).
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ def tally_votes():
             results = run_micro_batches(
                 spark, settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
                 list(range(settings.votes_partitions)), seconds=float(params["seconds"]),
-                stop_when_idle=params["drain"], say=logging.getLogger(__name__).info,
+                stop_when_idle=params["drain"], quality_dir=settings.data_quality_dir,
+                say=logging.getLogger(__name__).info,
             )
         finally:
             spark.stop()

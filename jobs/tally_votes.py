@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -394,10 +395,12 @@ class BatchResult:
     committed_at: datetime | None = None
     broker_times: list[datetime] | None = None  # of the batch's events, for freshness
     phases: dict[str, float] | None = None  # seconds per step
+    elections: set[str] = field(default_factory=set)  # whose aggregates the batch moved
 
 
-def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, DataFrame]:
-    """Every election (a few rows) and the options of the open ones, as small frames."""
+def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, DataFrame, set[str]]:
+    """Every election (a few rows) and the options of the open ones, as small frames, and
+    the ids of every election."""
     from tallyflow import db
 
     with db.connection(url) as conn, conn.cursor() as cur:
@@ -407,7 +410,8 @@ def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, DataFrame]:
         cur.execute(db.query("tally_reference_options"), {"election_ids": open_ids})
         options = cur.fetchall()
     return (spark.createDataFrame(elections, REFERENCE_SCHEMAS["elections"]),
-            spark.createDataFrame(options, REFERENCE_SCHEMAS["options"]))
+            spark.createDataFrame(options, REFERENCE_SCHEMAS["options"]),
+            {row[0] for row in elections})
 
 
 def _within(ends: dict[int, int]) -> F.Column:
@@ -448,7 +452,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     start_offsets = ledger.committed_offsets(url, topic, partitions)
-    elections, options = _reference(spark, url)
+    elections, options, known = _reference(spark, url)
     contests = options.select("election_id", "contest_id", "max_selections").distinct()
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition))
     classified = classify(lookup_voters(events, url), elections, options).cache()
@@ -495,21 +499,38 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     lap("commit")
     return BatchResult(len(per_event), len(accepted), len(rejected),
                        time.perf_counter() - t0, next_offsets, datetime.now(UTC),
-                       received.to_pylist(), phases)
+                       received.to_pylist(), phases,
+                       {row.election_id for row in increments} & known)
 
 
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                       partitions: list[int], *, seconds: float, stop_when_idle: bool = False,
-                      idle_pause: float = 0.5, say=print) -> list[BatchResult]:
+                      idle_pause: float = 0.5, quality_dir: Path | None = None,
+                      say=print) -> list[BatchResult]:
     """Run batches back to back for up to ``seconds`` (or until the topic is drained).
 
-    Holds the tally lock so no other tally runs beside it.
+    Holds the tally lock so no other tally runs beside it. After each batch the
+    data-quality gate checks the aggregates of every election the batch moved (in memory);
+    with ``quality_dir`` it also writes a Data Docs report whenever an election's verdict
+    changes, and once more for each election at the end of the run.
     """
     from tallyflow import db
     from tallyflow.kafka import TopicWatcher
     from tallyflow.votes import ledger
+    from tallyflow.votes.quality import check_aggregates
 
     results = []
+    checked: set[str] = set()
+
+    def gate(election_id: str, report: bool) -> None:
+        verdict = check_aggregates(url, election_id, topic, quality_dir if report else None)
+        if verdict.changed and not report and quality_dir is not None:
+            verdict = check_aggregates(url, election_id, topic, quality_dir)
+        if verdict.status != "ok":
+            say(f"{election_id}: results on quality hold: " + "; ".join(verdict.failures))
+        elif verdict.changed and verdict.previous_status is not None:
+            say(f"{election_id}: quality hold lifted, every check passes again")
+
     with db.connection(url, autocommit=True) as lock_conn:
         if not ledger.try_tally_lock(lock_conn):
             say("another tally is running; this one stops")
@@ -529,10 +550,16 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                     say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
                         f"{result.rejected:,} rejected in {result.seconds:.2f} s "
                         f"({result.events / result.seconds:,.0f} events/s; {steps})")
+                    for election_id in sorted(result.elections):
+                        gate(election_id, report=False)
+                    checked |= result.elections
                 elif stop_when_idle:
                     break
                 else:
                     time.sleep(idle_pause)
+            if quality_dir is not None:
+                for election_id in sorted(checked):
+                    gate(election_id, report=True)
         finally:
             watcher.close()
     return results
@@ -556,7 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_micro_batches(spark, settings.database_url, settings.kafka_bootstrap,
                           settings.votes_topic, list(range(settings.votes_partitions)),
-                          seconds=args.seconds, stop_when_idle=args.drain)
+                          seconds=args.seconds, stop_when_idle=args.drain,
+                          quality_dir=settings.data_quality_dir)
     finally:
         spark.stop()
     return 0

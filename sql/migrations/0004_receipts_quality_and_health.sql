@@ -23,11 +23,13 @@ create table if not exists submissions (
 create index if not exists submissions_receipt_idx on submissions (receipt);
 
 -- Pipeline health, per batch: how far behind the broker the tally is, and how fresh.
+alter table tally_batches add column if not exists topic text;
 alter table tally_batches add column if not exists consumer_lag bigint;
 alter table tally_batches add column if not exists freshness_ms integer;
 
 create or replace view pipeline_health as
 select
+    topic,
     committed_at as last_batch_at,
     events as batch_events,
     accepted as batch_accepted,
@@ -36,9 +38,13 @@ select
     consumer_lag,
     freshness_ms,
     newest_event_at
-from tally_batches
-order by tally_batch_id desc
-limit 1;
+from (
+    select
+        tally_batches.*,
+        row_number() over (partition by topic order by tally_batch_id desc) as recency
+    from tally_batches
+) as batches
+where recency = 1;
 
 -- The data-quality gate on the aggregates: the latest verdict per election. A failed
 -- check puts the election's results on "quality hold" until a later check passes.

@@ -20,3 +20,4 @@ values (
     %(failures)s,
     %(report_url)s
 )
+returning validation_run_id

@@ -12,28 +12,23 @@ without blocking the election.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import io
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
-from great_expectations.data_context.types.base import ProgressBarsConfig
-from psycopg2.extras import Json
 
 from tallyflow import db
 from tallyflow.elections.store import UnknownElection
+from tallyflow.quality import SuiteResult, record_validation_runs, run_suites
 from tallyflow.registrations.synthetic import GENDERS
 from tallyflow.settings import Settings
 
 SUITES = ("parties", "candidates", "regions", "voters")
 DATA_SOURCE = "registrations"
-SAMPLE_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -45,18 +40,6 @@ class RollRules:
     region_ids: frozenset[str]
     precinct_ids: frozenset[str]
     party_ids: frozenset[str]
-
-
-@dataclass
-class SuiteResult:
-    suite_name: str
-    is_passed: bool
-    evaluated_expectations: int
-    failed_expectations: int
-    warned_expectations: int
-    row_count: int
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    report_path: str | None = None
 
 
 def _not_null(*columns: str) -> list[gxe.Expectation]:
@@ -188,52 +171,6 @@ def registration_frames(url: str, election_id: str) -> dict[str, pd.DataFrame]:
 # -- running the suites -------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _gx_project(root: Path) -> Iterator[Any]:
-    """The file-based GX project, held under a lock: its stores are plain files."""
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        context = gx.get_context(mode="file", project_root_dir=str(root))
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        yield context
-
-
-def _plain(value: Any) -> str:
-    """A sample value as a person would write it (no numpy reprs)."""
-    if isinstance(value, tuple | list):
-        return "(" + ", ".join(_plain(v) for v in value) + ")"
-    if isinstance(value, dict):
-        return "(" + ", ".join(f"{k}={_plain(v)}" for k, v in value.items()) + ")"
-    return str(value.item() if hasattr(value, "item") else value)
-
-
-def _summary(result: Any) -> dict[str, Any]:
-    config = result.expectation_config
-    details = result.result or {}
-    column = config.kwargs.get("column") or config.kwargs.get("column_list") or (
-        [config.kwargs["column_A"], config.kwargs["column_B"]]
-        if "column_A" in config.kwargs else None
-    )
-    sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        found = f"could not be evaluated: {result.exception_info.get('exception_message')}"
-    elif "unexpected_count" in details:
-        found = (f"{details['unexpected_count']:,} of {details.get('element_count', 0):,} rows"
-                 + (f", e.g. {', '.join(sample)}" if sample else ""))
-    else:
-        found = f"observed {details.get('observed_value')!r}"
-    description = config.description or config.type
-    return {
-        "expectation": config.type,
-        "column": column,
-        "severity": str(getattr(config.severity, "value", config.severity)),
-        "unexpected_count": details.get("unexpected_count"),
-        "sample": sample,
-        "summary": f"{description}: {found}",
-    }
-
-
 def validate_frames(
     frames: Mapping[str, pd.DataFrame],
     rules: RollRules,
@@ -242,67 +179,8 @@ def validate_frames(
 ) -> list[SuiteResult]:
     """Run each suite on its frame; write the results and Data Docs in the GX project."""
     expectations = registration_suites(rules)
-    results = []
-    with _gx_project(project_dir) as context:
-        source = context.data_sources.add_or_update_pandas(DATA_SOURCE)
-        for suite_name in suites:
-            asset = next((a for a in source.assets if a.name == suite_name), None)
-            asset = asset or source.add_dataframe_asset(suite_name)
-            batch = (asset.get_batch_definition("whole") if asset.batch_definitions
-                     else asset.add_batch_definition_whole_dataframe("whole"))
-            name = f"{rules.election_id}.{suite_name}"
-            suite = context.suites.add_or_update(
-                gx.ExpectationSuite(name=name, expectations=expectations[suite_name])
-            )
-            definition = context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=name, data=batch, suite=suite)
-            )
-            checkpoint = context.checkpoints.add_or_update(
-                gx.Checkpoint(
-                    name=name,
-                    validation_definitions=[definition],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
-                    result_format={"result_format": "SUMMARY",
-                                   "partial_unexpected_count": SAMPLE_SIZE},
-                )
-            )
-            frame = frames[suite_name]
-            outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-            (identifier, validation), = outcome.run_results.items()
-            failures = [_summary(r) for r in validation.results if not r.success]
-            critical = [f for f in failures if f["severity"] == "critical"]
-            results.append(
-                SuiteResult(
-                    suite_name=suite_name,
-                    is_passed=not critical,
-                    evaluated_expectations=len(validation.results),
-                    failed_expectations=len(critical),
-                    warned_expectations=len(failures) - len(critical),
-                    row_count=len(frame),
-                    failures=failures,
-                    report_path="validations/" + "/".join(identifier.to_tuple()) + ".html",
-                )
-            )
-    return results
-
-
-def record_validation_runs(url: str, election_id: str, results: list[SuiteResult]) -> None:
-    with db.connection(url) as conn, conn.cursor() as cur:
-        for result in results:
-            cur.execute(
-                db.query("record_validation_run"),
-                {
-                    "election_id": election_id,
-                    "suite_name": result.suite_name,
-                    "is_passed": result.is_passed,
-                    "evaluated_expectations": result.evaluated_expectations,
-                    "failed_expectations": result.failed_expectations,
-                    "warned_expectations": result.warned_expectations,
-                    "row_count": result.row_count,
-                    "failures": Json(result.failures),
-                    "report_url": result.report_path,
-                },
-            )
+    return run_suites(project_dir, DATA_SOURCE, rules.election_id,
+                      {name: (frames[name], expectations[name]) for name in suites})
 
 
 def validate_registrations(url: str, election_id: str, project_dir: Path) -> list[SuiteResult]:

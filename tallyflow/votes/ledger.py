@@ -125,6 +125,7 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
         cur.execute(
             db.query("record_tally_batch"),
             {
+                "topic": batch.topic,
                 "started_at": batch.started_at,
                 "events": batch.events,
                 "accepted": batch.accepted,

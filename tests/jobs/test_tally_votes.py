@@ -138,6 +138,10 @@ def test_every_aggregate_matches_an_independent_count(
                                 if k not in ("unknown_election", "malformed")}
     assert found["ballots"] == found["checkins"] == len(counted)
     assert found["turnout"] == dict(Counter(region for _voter, region in counted))
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select status, failures from result_quality where election_id = %s",
+                    (election.election_id,))
+        assert cur.fetchone() == ("ok", [])  # the data-quality gate ran and passed
     assert found["contests"]["mayor"] == [len(counted), 1, 1]
     assert sum(r.accepted + r.rejected for r in results) == len(messages)
 

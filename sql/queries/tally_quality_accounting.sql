@@ -1,0 +1,8 @@
+-- One topic's events: counted plus rejected must be every event read (offsets from 0).
+select
+    %(topic)s as topic,
+    coalesce((select sum(accepted) from tally_batches where topic = %(topic)s), 0)
+    as accepted,
+    (select count(*) from rejected_events where topic = %(topic)s) as rejected,
+    coalesce((select sum(next_offset) from consumer_offsets where topic = %(topic)s), 0)
+    as consumed

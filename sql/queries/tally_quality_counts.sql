@@ -1,0 +1,38 @@
+-- Every aggregate count of one election now, beside what it stood at when last checked.
+with current_counts as (
+    select 'option' as metric, contest_id || '/' || option_id as item, votes as value
+    from option_totals
+    where election_id = %(election_id)s
+    union all
+    select 'option_region', contest_id || '/' || option_id || '/' || region_id, votes
+    from option_region_totals
+    where election_id = %(election_id)s
+    union all
+    select 'contest_ballots', contest_id, ballots
+    from contest_ballot_totals
+    where election_id = %(election_id)s
+    union all
+    select 'turnout', region_id, ballots
+    from turnout_by_region
+    where election_id = %(election_id)s
+    union all
+    select 'rejected', reason, events
+    from rejected_totals
+    where election_id = %(election_id)s
+),
+
+previous as (
+    select metric, item, value
+    from aggregate_snapshots
+    where election_id = %(election_id)s
+)
+
+select
+    coalesce(current_counts.metric, previous.metric) as metric,
+    coalesce(current_counts.item, previous.item) as item,
+    coalesce(current_counts.value, 0) as current_value,
+    coalesce(previous.value, 0) as previous_value
+from current_counts
+full join previous
+    on previous.metric = current_counts.metric and previous.item = current_counts.item
+order by metric, item

@@ -1,0 +1,189 @@
+"""Running Great Expectations suites on pandas frames, and recording the runs.
+
+One file-based GX project under ``<TALLYFLOW_HOME>/data-quality`` holds every suite, its
+results and the Data Docs site, the readable report. Registrations
+(``tallyflow.registrations.quality``) and the tally's aggregates
+(``tallyflow.votes.quality``) both run through here, and every run is recorded in
+``validation_runs`` with the path of its report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fcntl
+import functools
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from psycopg2.extras import Json
+
+from tallyflow import db
+
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class SuiteResult:
+    suite_name: str
+    is_passed: bool
+    evaluated_expectations: int
+    failed_expectations: int
+    warned_expectations: int
+    row_count: int
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    report_path: str | None = None
+
+
+_EPHEMERAL_LOCK = threading.Lock()
+
+
+@functools.cache
+def _ephemeral_context() -> Any:
+    """One in-memory context per process (each new one makes a temporary directory)."""
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@contextlib.contextmanager
+def _gx_project(root: Path | None) -> Iterator[Any]:
+    """The file-based GX project, held under a lock (its stores are plain files); with no
+    root, an in-memory context that keeps nothing once the run is over."""
+    if root is None:
+        with _EPHEMERAL_LOCK:
+            yield _ephemeral_context()
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        context = gx.get_context(mode="file", project_root_dir=str(root))
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        yield context
+
+
+def _plain(value: Any) -> str:
+    """A sample value as a person would write it (no numpy reprs)."""
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_plain(v) for v in value) + ")"
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}={_plain(v)}" for k, v in value.items()) + ")"
+    return str(value.item() if hasattr(value, "item") else value)
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    config = result.expectation_config
+    details = result.result or {}
+    column = config.kwargs.get("column") or config.kwargs.get("column_list") or (
+        [config.kwargs["column_A"], config.kwargs["column_B"]]
+        if "column_A" in config.kwargs else None
+    )
+    sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        found = f"could not be evaluated: {result.exception_info.get('exception_message')}"
+    elif "unexpected_count" in details:
+        found = (f"{details['unexpected_count']:,} of {details.get('element_count', 0):,} rows"
+                 + (f", e.g. {', '.join(sample)}" if sample else ""))
+    else:
+        found = f"observed {details.get('observed_value')!r}"
+    description = config.description or config.type
+    return {
+        "expectation": config.type,
+        "column": column,
+        "severity": str(getattr(config.severity, "value", config.severity)),
+        "unexpected_count": details.get("unexpected_count"),
+        "sample": sample,
+        "summary": f"{description}: {found}",
+    }
+
+
+def run_suites(
+    project_dir: Path | None,
+    data_source: str,
+    prefix: str,
+    checks: Mapping[str, tuple[pd.DataFrame, Sequence[Any]]],
+    *,
+    update_docs: bool = True,
+) -> list[SuiteResult]:
+    """Run each suite (name -> (frame, expectations)) as a checkpoint named ``prefix.name``.
+
+    A failed ``critical`` expectation fails its suite; a failed ``warning`` is reported only.
+    With a ``project_dir`` the results are kept there and, with ``update_docs``, the Data
+    Docs site is rebuilt; without one the run is in memory and has no report.
+    """
+    results = []
+    with _gx_project(project_dir) as context:
+        source = context.data_sources.add_or_update_pandas(data_source)
+        for suite_name, (frame, expectations) in checks.items():
+            asset = next((a for a in source.assets if a.name == suite_name), None)
+            asset = asset or source.add_dataframe_asset(suite_name)
+            batch = (asset.get_batch_definition("whole") if asset.batch_definitions
+                     else asset.add_batch_definition_whole_dataframe("whole"))
+            name = f"{prefix}.{suite_name}"
+            suite = context.suites.add_or_update(
+                gx.ExpectationSuite(name=name,
+                                    expectations=[copy.copy(e) for e in expectations])
+            )
+            definition = context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+            keep = project_dir is not None
+            actions = ([gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")]
+                       if keep and update_docs else [])
+            checkpoint = context.checkpoints.add_or_update(
+                gx.Checkpoint(
+                    name=name,
+                    validation_definitions=[definition],
+                    actions=actions,
+                    result_format={"result_format": "SUMMARY",
+                                   "partial_unexpected_count": SAMPLE_SIZE},
+                )
+            )
+            outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+            (identifier, validation), = outcome.run_results.items()
+            failures = [_summary(r) for r in validation.results if not r.success]
+            critical = [f for f in failures if f["severity"] == "critical"]
+            results.append(
+                SuiteResult(
+                    suite_name=suite_name,
+                    is_passed=not critical,
+                    evaluated_expectations=len(validation.results),
+                    failed_expectations=len(critical),
+                    warned_expectations=len(failures) - len(critical),
+                    row_count=len(frame),
+                    failures=failures,
+                    report_path=("validations/" + "/".join(identifier.to_tuple()) + ".html"
+                                 if keep else None),
+                )
+            )
+    return results
+
+
+def record_validation_runs(url: str, election_id: str, results: list[SuiteResult],
+                           *, suite_prefix: str = "") -> list[int]:
+    """Record each run in ``validation_runs``; returns their ids."""
+    ids = []
+    with db.connection(url) as conn, conn.cursor() as cur:
+        for result in results:
+            cur.execute(
+                db.query("record_validation_run"),
+                {
+                    "election_id": election_id,
+                    "suite_name": suite_prefix + result.suite_name,
+                    "is_passed": result.is_passed,
+                    "evaluated_expectations": result.evaluated_expectations,
+                    "failed_expectations": result.failed_expectations,
+                    "warned_expectations": result.warned_expectations,
+                    "row_count": result.row_count,
+                    "failures": Json(result.failures),
+                    "report_url": result.report_path,
+                },
+            )
+            ids.append(cur.fetchone()[0])
+    return ids
