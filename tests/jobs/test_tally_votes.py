@@ -142,6 +142,12 @@ def test_every_aggregate_matches_an_independent_count(
         cur.execute("select status, failures from result_quality where election_id = %s",
                     (election.election_id,))
         assert cur.fetchone() == ("ok", [])  # the data-quality gate ran and passed
+        cur.execute("select batch_events, batch_duration_ms, consumer_lag, freshness_ms, "
+                    "last_batch_at from pipeline_health where topic = %s", (topic,))
+        events, duration_ms, lag, freshness_ms, last_batch_at = cur.fetchone()
+    assert events == results[-1].events and duration_ms > 0
+    assert lag == 0  # drained
+    assert 0 < freshness_ms < 120_000 and last_batch_at is not None
     assert found["contests"]["mayor"] == [len(counted), 1, 1]
     assert sum(r.accepted + r.rejected for r in results) == len(messages)
 
