@@ -73,6 +73,54 @@ def _survivors(procs: list[psutil.Process]) -> list[str]:
     return alive
 
 
+def _ballots_are_counted_by_the_scheduled_tally(settings: Settings) -> None:
+    """Ballots cast through the platform's HTTP API are counted by the tally_votes DAG as
+    the Airflow scheduler runs it (not dag.test), and their receipts say so."""
+    from tallyflow.elections import store
+    from tallyflow.elections.definition import load_definition
+    from tallyflow.registrations.quality import validate_registrations
+    from tallyflow.registrations.roll import seed_registrations
+    from tests.conftest import REPO_ROOT
+
+    url = settings.database_url
+    election = load_definition(REPO_ROOT / "examples" / "elections" / "three-parties.json",
+                               opens_at="now", closes_at="+1h", election_id="smoke")
+    store.create_election(url, election)
+    issued: list[tuple[str, str]] = []
+    seed_registrations(url, "smoke", 50, seed=3, credentials_sink=issued.extend)
+    validate_registrations(url, "smoke", settings.data_quality_dir)
+    store.schedule_election(url, "smoke")
+    store.open_election(url, "smoke")
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id from voters where election_id = 'smoke'")
+        regions = dict(cur.fetchall())
+    receipts = []
+    for voter_id, credential in issued[:20]:
+        answer = requests.post(
+            f"{settings.site_url}/api/v1/elections/smoke/ballots", timeout=30,
+            json={"credential": credential, "region_id": regions[voter_id],
+                  "contests": [{"contest_id": "president", "selections": ["ada-okafor"]}]})
+        assert answer.status_code == 202, answer.text
+        receipts.append(answer.json()["receipt"])
+
+    deadline, counted = time.monotonic() + 240, None
+    while time.monotonic() < deadline:
+        with db.connection(url) as conn, conn.cursor() as cur:
+            cur.execute("select votes from option_totals where election_id = 'smoke' "
+                        "and option_id = 'ada-okafor'")
+            counted = cur.fetchone()
+        if counted == (20,):
+            break
+        time.sleep(2)
+    assert counted == (20,), "the scheduled tally did not count the 20 ballots in 4 minutes"
+    assert {requests.get(f"{settings.site_url}/api/v1/receipts/{r}", timeout=10)
+            .json()["status"] for r in receipts} == {"counted"}
+    # The runs that counted them were made by the scheduler, not by a test harness.
+    with db.connection(settings.airflow_database_url) as conn, conn.cursor() as cur:
+        cur.execute("select distinct run_type from dag_run where dag_id = 'tally_votes'")
+        assert cur.fetchall() == [("scheduled",)]
+
+
 @pytest.fixture
 def env(tmp_path: Path):
     env = {**environ_without("TALLYFLOW_", "AIRFLOW"), **service_env(tmp_path / "state")}
@@ -107,6 +155,8 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     assert status.returncode == 0, status.stdout + status.stderr
     assert report["healthy"] is True
     assert report["supervisor_pid"] == platform.proc.pid
+
+    _ballots_are_counted_by_the_scheduled_tally(settings)
 
     with db.connection(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute(db.query("record_component_health"),
