@@ -69,7 +69,9 @@ CAST_WINDOW = "15 minutes"
 def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict[int, int],
             max_per_partition: int) -> DataFrame:
     """One row per Kafka message: topic, partition, offset, broker_timestamp, key, value."""
-    spark.dataSource.register(KafkaRangeSource)
+    if not getattr(spark, "_tallyflow_kafka_registered", False):
+        spark.dataSource.register(KafkaRangeSource)
+        spark._tallyflow_kafka_registered = True
     return (
         spark.read.format("tallyflow_kafka")
         .option("bootstrap", bootstrap)
@@ -505,7 +507,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
 
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                       partitions: list[int], *, seconds: float, stop_when_idle: bool = False,
-                      idle_pause: float = 0.5, quality_dir: Path | None = None,
+                      idle_pause: float = 0.2, quality_dir: Path | None = None,
                       say=print) -> list[BatchResult]:
     """Run batches back to back for up to ``seconds`` (or until the topic is drained).
 
