@@ -180,6 +180,12 @@ def main() -> None:
         print(f"  freshness at {args.steady_rate:,.0f}/s        p50 {p50:.2f} s, p95 {p95:.2f} s "
               f"(target p95 <= 3 s) over {len(latencies):,} events, "
               f"{len(steady_results)} batches")
+        phases = {k: statistics.mean((r.phases or {}).get(k, 0) for r in steady_results)
+                  for k in (steady_results[0].phases or {})}
+        print(f"  steady batches: mean {statistics.mean(r.events for r in steady_results):,.0f} "
+              f"events in {statistics.mean(r.seconds for r in steady_results):.2f} s, one every "
+              f"{args.steady_seconds / len(steady_results):.2f} s; mean seconds per step: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
     print(f"  peak RSS: Spark server {peak['spark'] / 2**20:,.0f} MiB, driver "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 

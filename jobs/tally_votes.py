@@ -552,8 +552,11 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                     say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
                         f"{result.rejected:,} rejected in {result.seconds:.2f} s "
                         f"({result.events / result.seconds:,.0f} events/s; {steps})")
+                    gate_started = time.perf_counter()
                     for election_id in sorted(result.elections):
                         gate(election_id, report=False)
+                    if result.phases is not None:
+                        result.phases["gate"] = round(time.perf_counter() - gate_started, 3)
                     checked |= result.elections
                 elif stop_when_idle:
                     break
