@@ -178,34 +178,49 @@ def lookup_voters(events: DataFrame, url: str) -> DataFrame:
     return events.mapInArrow(lookup, StructType([*events.schema.fields, *VOTER_FIELDS]))
 
 
-def ballot_layouts(options: DataFrame) -> DataFrame:
-    """One row per election: ``layout`` maps each contest to its max_selections and options."""
-    per_contest = options.groupBy("election_id", "contest_id").agg(
-        F.max("max_selections").alias("max_selections"),
-        F.collect_set("option_id").alias("options"),
-    )
-    return per_contest.groupBy("election_id").agg(
-        F.map_from_entries(F.collect_list(
-            F.struct("contest_id", F.struct("max_selections", "options"))
-        )).alias("layout")
-    )
+ELECTIONS_SCHEMA = (
+    "election_id string, status string, opens_at timestamp, closes_at timestamp, "
+    "layout map<string, struct<max_selections:int, options:array<string>>>, "
+    "ballot_contests array<struct<contest_id:string, max_selections:int>>"
+)
 
 
-def classify(events: DataFrame, elections: DataFrame, options: DataFrame) -> DataFrame:
+def reference_frame(spark: SparkSession, elections: list[tuple],
+                    options: list[tuple]) -> DataFrame:
+    """One small row per election, built in the driver so Spark has nothing to shuffle.
+
+    ``elections``: (election_id, status, opens_at, closes_at); ``options``: (election_id,
+    contest_id, option_id, max_selections). ``layout`` maps each contest to how many
+    selections it allows and its options; ``ballot_contests`` lists the contests.
+    """
+    layouts: dict[str, dict[str, tuple[int, list[str]]]] = {}
+    for election_id, contest_id, option_id, max_selections in options:
+        contest = layouts.setdefault(election_id, {}).setdefault(
+            contest_id, (max_selections, []))
+        contest[1].append(option_id)
+    rows = []
+    for election_id, status, opens_at, closes_at in elections:
+        layout = layouts.get(election_id)
+        rows.append((
+            election_id, status, opens_at, closes_at,
+            {c: (most, sorted(opts)) for c, (most, opts) in layout.items()} if layout else None,
+            [(c, most) for c, (most, _opts) in sorted(layout.items())] if layout else None,
+        ))
+    return spark.createDataFrame(rows, ELECTIONS_SCHEMA)
+
+
+def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
     """One row per event with ``reason`` (null when it counts) and ``detail``.
 
     ``events`` are parsed events with their voters attached (``attach_voters`` or
     ``lookup_voters``). Checks run in order: malformed, unknown_election, not_open / closed,
     unknown_credential, unknown_contest, unknown_option, duplicate. The first valid ballot
     of a voter counts, judged by receipt time then partition and offset; one already counted
-    in an earlier batch (``has_voted``) makes every new one a duplicate. Elections and
-    options are small and broadcast, so the only shuffle is the one that ranks a voter's
-    ballots.
+    in an earlier batch (``has_voted``) makes every new one a duplicate. ``elections``
+    (``reference_frame``) is small and broadcast, so the only shuffle is the one that
+    ranks a voter's ballots.
     """
-    checked = (
-        events.join(F.broadcast(elections), "election_id", "left")
-        .join(F.broadcast(ballot_layouts(options)), "election_id", "left")
-    )
+    checked = events.join(F.broadcast(elections.drop("ballot_contests")), "election_id", "left")
     cast = F.coalesce(F.col("contests"), F.array())
     layout = F.col("layout")
     unknown_contest = F.try_element_at(
@@ -275,13 +290,12 @@ def classify(events: DataFrame, elections: DataFrame, options: DataFrame) -> Dat
     )
 
 
-def _marked(accepted: DataFrame, contests: DataFrame) -> DataFrame:
+def _marked(accepted: DataFrame, elections: DataFrame) -> DataFrame:
     """``accepted`` with ``marks``: per contest of its election, the selections and the mark.
 
     Each election's contest list is small and broadcast, so nothing is shuffled.
     """
-    ballot_contests = contests.groupBy("election_id").agg(
-        F.collect_list(F.struct("contest_id", "max_selections")).alias("ballot_contests"))
+    ballot_contests = elections.select("election_id", "ballot_contests")
     cast = F.coalesce(F.col("contests"), F.array())
 
     def mark(contest):
@@ -305,14 +319,14 @@ def _marked(accepted: DataFrame, contests: DataFrame) -> DataFrame:
     )
 
 
-def contest_marks(accepted: DataFrame, contests: DataFrame) -> DataFrame:
+def contest_marks(accepted: DataFrame, elections: DataFrame) -> DataFrame:
     """One row per counted ballot × contest of its election: the selections and how they count.
 
     ``mark`` is ``counted``, ``undervote`` (fewer selections than allowed), ``blank`` (none,
     or the contest left off the ballot) or ``overvote`` (more than allowed, or a repeat);
     an overvoted contest counts for no option, the ballot's other contests still count.
     """
-    return _marked(accepted, contests).select(
+    return _marked(accepted, elections).select(
         "topic", "partition", "offset", "election_id", "region_id",
         F.explode("marks").alias("m"),
     ).select("*", "m.contest_id", "m.selections", "m.mark").drop("m")
@@ -325,7 +339,7 @@ def _fact(kind: str, *keys) -> F.Column:
                     *[k.alias(f"k{i}") for i, k in enumerate(padded, start=1)])
 
 
-def aggregate_increments(classified: DataFrame, contests: DataFrame) -> DataFrame:
+def aggregate_increments(classified: DataFrame, elections: DataFrame) -> DataFrame:
     """Every aggregate increment of a batch, as (kind, election_id, k1..k4, n) rows.
 
     Each event becomes a handful of facts (its region, demographic cell and minute; per
@@ -335,7 +349,7 @@ def aggregate_increments(classified: DataFrame, contests: DataFrame) -> DataFram
     rejected_total. ``increments_by_table`` shapes them for the upserts.
     """
     minute = F.date_format(F.date_trunc("minute", "judged_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'")
-    accepted = _marked(classified.where(F.col("reason").isNull()), contests)
+    accepted = _marked(classified.where(F.col("reason").isNull()), elections)
     counted_for = F.flatten(F.transform("marks", lambda m: F.flatten(F.transform(
         F.filter(F.coalesce(m.selections, F.array()),
                  lambda _o: m.mark.isin("counted", "undervote")),
@@ -381,12 +395,6 @@ def increments_by_table(rows) -> dict[str, list[tuple]]:
 # -- the batch ----------------------------------------------------------------------------
 
 
-REFERENCE_SCHEMAS = {
-    "elections": "election_id string, status string, opens_at timestamp, closes_at timestamp",
-    "options": "election_id string, contest_id string, option_id string, max_selections int",
-}
-
-
 @dataclass
 class BatchResult:
     events: int
@@ -400,8 +408,8 @@ class BatchResult:
     elections: set[str] = field(default_factory=set)  # whose aggregates the batch moved
 
 
-def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, DataFrame, set[str]]:
-    """Every election (a few rows) and the options of the open ones, as small frames, and
+def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str]]:
+    """Every election with the ballot layout of the open ones (``reference_frame``), and
     the ids of every election."""
     from tallyflow import db
 
@@ -411,9 +419,7 @@ def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, DataFrame, set
         open_ids = [row[0] for row in elections if row[1] == "open"]
         cur.execute(db.query("tally_reference_options"), {"election_ids": open_ids})
         options = cur.fetchall()
-    return (spark.createDataFrame(elections, REFERENCE_SCHEMAS["elections"]),
-            spark.createDataFrame(options, REFERENCE_SCHEMAS["options"]),
-            {row[0] for row in elections})
+    return reference_frame(spark, elections, options), {row[0] for row in elections}
 
 
 def _within(ends: dict[int, int]) -> F.Column:
@@ -454,10 +460,9 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     start_offsets = ledger.committed_offsets(url, topic, partitions)
-    elections, options, known = _reference(spark, url)
-    contests = options.select("election_id", "contest_id", "max_selections").distinct()
+    elections, known = _reference(spark, url)
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition))
-    classified = classify(lookup_voters(events, url), elections, options).cache()
+    classified = classify(lookup_voters(events, url), elections).cache()
     lap("reference")
     per_event = classified.select(
         "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",
@@ -472,7 +477,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     ends = {row["partition"]: row["offset_max"] + 1 for row in
             per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
     pinned = classified.where(_within(ends))
-    increments = aggregate_increments(pinned, contests).collect() if ends else []
+    increments = aggregate_increments(pinned, elections).collect() if ends else []
     lap("aggregate")
 
     next_offsets = {p: max(o, ends.get(p, 0)) for p, o in start_offsets.items()}

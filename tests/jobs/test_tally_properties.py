@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from jobs.tally_votes import aggregate_increments, attach_voters, classify
+from jobs.tally_votes import aggregate_increments, attach_voters, classify, reference_frame
 
 T0 = datetime(2026, 11, 3, 9, 0)
 VOTERS = [(f"h{i}", f"v{i}", f"r{i % 2}") for i in range(6)]
@@ -34,20 +34,16 @@ def _tally(spark, order: list[int]) -> list[tuple]:
                      [("mayor", mayor), ("council", council)],
                      T0 + timedelta(seconds=offset), None))
     events = spark.createDataFrame(rows, EVENT_COLUMNS)
-    elections = spark.createDataFrame(
-        [("e", "open", T0 - timedelta(hours=1), T0 + timedelta(hours=10))],
-        "election_id string, status string, opens_at timestamp, closes_at timestamp")
-    options = spark.createDataFrame(
+    elections = reference_frame(
+        spark, [("e", "open", T0 - timedelta(hours=1), T0 + timedelta(hours=10))],
         [("e", "mayor", o, 1) for o in ("ann", "bob", "cy")]
-        + [("e", "council", o, 2) for o in ("a", "b", "c")],
-        "election_id string, contest_id string, option_id string, max_selections int")
+        + [("e", "council", o, 2) for o in ("a", "b", "c")])
     voters = spark.createDataFrame(
         [("e", h, v, r, "25-34", "female", False) for h, v, r in VOTERS],
         "election_id string, credential_sha256 string, voter_id string, region_id string, "
         "age_band string, gender string, has_voted boolean")
-    classified = classify(attach_voters(events, voters), elections, options)
-    contests = options.select("election_id", "contest_id", "max_selections").distinct()
-    increments = aggregate_increments(classified, contests).where("kind != 'minute'")
+    classified = classify(attach_voters(events, voters), elections)
+    increments = aggregate_increments(classified, elections).where("kind != 'minute'")
     return sorted(tuple(r) for r in increments.collect())
 
 

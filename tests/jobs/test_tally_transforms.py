@@ -7,7 +7,13 @@ from datetime import datetime
 
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.tally_votes import attach_voters, classify, contest_marks, parse_events
+from jobs.tally_votes import (
+    attach_voters,
+    classify,
+    contest_marks,
+    parse_events,
+    reference_frame,
+)
 
 CREDENTIAL = "0123456789abcdef0123456789abcdef"
 EVENT = {
@@ -76,8 +82,6 @@ EVENT_COLUMNS = ("topic string, partition int, offset long, broker_timestamp tim
                  "value binary, event_id string, election_id string, credential_sha256 string, "
                  "contests array<struct<contest_id:string,selections:array<string>>>, "
                  "judged_at timestamp, malformed_because string")
-ELECTIONS = ("election_id string, status string, opens_at timestamp, closes_at timestamp")
-OPTIONS = "election_id string, contest_id string, option_id string, max_selections int"
 VOTERS = ("election_id string, credential_sha256 string, voter_id string, region_id string, "
           "age_band string, gender string, has_voted boolean")
 
@@ -106,19 +110,18 @@ def test_classify_gives_each_event_its_reason(spark):
         ],
         EVENT_COLUMNS,
     )
-    elections = spark.createDataFrame(
+    elections = reference_frame(
+        spark,
         [("e", "open", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19)),
-         ("draft", "scheduled", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))], ELECTIONS)
-    options = spark.createDataFrame(
-        [("e", "mayor", "ann", 1), ("e", "mayor", "bob", 1), ("draft", "mayor", "ann", 1)],
-        OPTIONS)
+         ("draft", "scheduled", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))],
+        [("e", "mayor", "ann", 1), ("e", "mayor", "bob", 1), ("draft", "mayor", "ann", 1)])
     voters = spark.createDataFrame(
         [("e", "h1", "v1", "r1", "25-34", "female", False),
          ("e", "h2", "v2", "r1", "65+", "male", True),
          ("e", "h3", "v3", "r2", "18-24", "other", False),
          ("draft", "h4", "v4", "r1", "18-24", "male", False)], VOTERS)
 
-    result = classify(attach_voters(events, voters), elections, options).select(
+    result = classify(attach_voters(events, voters), elections).select(
         "offset", "reason")
 
     assertDataFrameEqual(result, spark.createDataFrame(
@@ -142,10 +145,12 @@ def test_contest_marks_count_blanks_undervotes_and_overvotes(spark):
         "age_band string, gender string, judged_at timestamp, "
         "contests array<struct<contest_id:string,selections:array<string>>>",
     )
-    contests = spark.createDataFrame([("e", "council", 2), ("e", "mayor", 1)],
-                                     "election_id string, contest_id string, max_selections int")
+    elections = reference_frame(
+        spark, [("e", "open", T, T)],
+        [("e", "council", "a", 2), ("e", "council", "b", 2), ("e", "mayor", "a", 1),
+         ("e", "mayor", "b", 1)])
 
-    marks = contest_marks(accepted, contests).select("offset", "contest_id", "mark")
+    marks = contest_marks(accepted, elections).select("offset", "contest_id", "mark")
 
     assertDataFrameEqual(marks, spark.createDataFrame(
         [(0, "council", "counted"), (0, "mayor", "counted"),
