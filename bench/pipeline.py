@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import resource
 import statistics
 import tempfile
@@ -148,8 +149,10 @@ def main() -> None:
             drain = time.perf_counter() - t0
             counted = sum(r.accepted for r in results)
 
-            stop = threading.Event()
-            producer = threading.Thread(
+            # Ballots come from another process, as from the casting API or the simulator.
+            spawn = multiprocessing.get_context("spawn")
+            stop = spawn.Event()
+            producer = spawn.Process(
                 target=produce,
                 args=(bootstrap, settings.votes_topic, steady, args.steady_rate, stop))
             producer.start()

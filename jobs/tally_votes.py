@@ -22,11 +22,14 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
+    BinaryType,
     BooleanType,
     IntegerType,
+    LongType,
     StringType,
     StructField,
     StructType,
+    TimestampType,
 )
 
 from jobs.kafka_source import KafkaRangeSource
@@ -56,6 +59,25 @@ VOTE_EVENT = StructType(
         StructField("cast_at", StringType()),
         StructField("channel", StringType()),
         StructField("received_at", StringType()),
+    ]
+)
+
+# What parse_events returns (a test holds the two together): known here, so building the
+# batch's plan never has to ask the Spark server for it.
+PARSED_EVENT = StructType(
+    [
+        StructField("topic", StringType(), False),
+        StructField("partition", IntegerType(), False),
+        StructField("offset", LongType(), False),
+        StructField("broker_timestamp", TimestampType()),
+        StructField("value", BinaryType()),
+        StructField("event_id", StringType()),
+        StructField("election_id", StringType()),
+        StructField("credential_sha256", StringType()),
+        StructField("receipt", StringType()),
+        StructField("contests", VOTE_EVENT["contests"].dataType),
+        StructField("judged_at", TimestampType()),
+        StructField("malformed_because", StringType()),
     ]
 )
 
@@ -148,9 +170,9 @@ def attach_voters(events: DataFrame, voters: DataFrame) -> DataFrame:
 
 
 def lookup_voters(events: DataFrame, url: str) -> DataFrame:
-    """``attach_voters`` done where the events are: each Spark task looks its own batch of
-    credentials up in Postgres, so no roll and no list of credentials passes through the
-    driver, and nothing is shuffled."""
+    """``attach_voters`` for ``parse_events`` output, done where the events are: each
+    Spark task looks its own batch of credentials up in Postgres, so no roll and no list
+    of credentials passes through the driver, and nothing is shuffled."""
     names = [f.name for f in VOTER_FIELDS]
 
     def lookup(batches):
@@ -175,7 +197,7 @@ def lookup_voters(events: DataFrame, url: str) -> DataFrame:
                     names=[*batch.schema.names, *names],
                 )
 
-    return events.mapInArrow(lookup, StructType([*events.schema.fields, *VOTER_FIELDS]))
+    return events.mapInArrow(lookup, StructType([*PARSED_EVENT.fields, *VOTER_FIELDS]))
 
 
 ELECTIONS_SCHEMA = (

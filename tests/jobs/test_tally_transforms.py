@@ -8,6 +8,7 @@ from datetime import datetime
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.tally_votes import (
+    PARSED_EVENT,
     attach_voters,
     classify,
     contest_marks,
@@ -68,6 +69,13 @@ def test_parse_events_names_why_an_event_is_malformed(spark):
         "event_id is missing or not a UUID",
         "received_at is not a time",
     ]
+
+
+def test_parse_events_returns_the_declared_schema(spark):
+    fields = parse_events(_raw(spark, _event())).schema.fields
+
+    assert [(f.name, f.dataType) for f in fields] == [
+        (f.name, f.dataType) for f in PARSED_EVENT.fields]
 
 
 def test_received_at_wins_over_the_broker_time(spark):
