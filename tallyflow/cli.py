@@ -84,18 +84,39 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from tallyflow.stack import health, running_supervisor
 
     results = health.check_all(settings)
+    database_up = bool(results) and results[0].is_healthy
+    pipeline = _pipeline(settings) if database_up else None
     if args.json:
         print(json.dumps({
             "supervisor_pid": running_supervisor(settings),
             "healthy": all(h.is_healthy for h in results),
             "components": [h.as_dict() for h in results],
+            "pipeline": pipeline,
         }, indent=2))
     else:
         print_table(
             [(h.component, "ok" if h.is_healthy else "DOWN", h.address, h.detail) for h in results],
             header=("component", "health", "where", "detail"),
         )
+        if database_up and pipeline is None:
+            print("tally: no batch yet")
+        elif pipeline is not None:
+            print(f"tally: last batch {pipeline['seconds_ago']:.0f} s ago, "
+                  f"{pipeline['batch_events']:,} events in "
+                  f"{pipeline['batch_duration_ms'] / 1000:.2f} s; "
+                  f"{pipeline['consumer_lag'] or 0:,} events waiting; the oldest of its "
+                  f"events waited {(pipeline['freshness_ms'] or 0) / 1000:.1f} s")
     return 0 if all(h.is_healthy for h in results) else 1
+
+
+def _pipeline(settings: Settings) -> dict | None:
+    """The tally's latest batch, for operators; None when there is none or no database."""
+    from tallyflow.votes.ledger import pipeline_health
+
+    try:
+        return pipeline_health(settings.database_url, settings.votes_topic)
+    except Exception:  # an older database without the view: status still reports health
+        return None
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:

@@ -144,3 +144,16 @@ def try_tally_lock(conn) -> bool:
     with conn.cursor() as cur:
         cur.execute("select pg_try_advisory_lock(%s)", (TALLY_LOCK_ID,))
         return cur.fetchone()[0]
+
+
+def pipeline_health(url: str, topic: str) -> dict | None:
+    """The tally's latest batch on ``topic`` (None before the first)."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("pipeline_health"), {"topic": topic})
+        row = cur.fetchone()
+        columns = [c.name for c in cur.description]
+    if row is None:
+        return None
+    health = dict(zip(columns, row, strict=True))
+    health["last_batch_at"] = health["last_batch_at"].isoformat()
+    return health

@@ -73,7 +73,8 @@ def _survivors(procs: list[psutil.Process]) -> list[str]:
     return alive
 
 
-def _ballots_are_counted_by_the_scheduled_tally(settings: Settings) -> None:
+def _ballots_are_counted_by_the_scheduled_tally(settings: Settings,
+                                               env: dict[str, str]) -> None:
     """Ballots cast through the platform's HTTP API are counted by the tally_votes DAG as
     the Airflow scheduler runs it (not dag.test), and their receipts say so."""
     from tallyflow.elections import store
@@ -115,6 +116,8 @@ def _ballots_are_counted_by_the_scheduled_tally(settings: Settings) -> None:
     assert counted == (20,), "the scheduled tally did not count the 20 ballots in 4 minutes"
     assert {requests.get(f"{settings.site_url}/api/v1/receipts/{r}", timeout=10)
             .json()["status"] for r in receipts} == {"counted"}
+    status = json.loads(_cli(env, "status", "--json").stdout)
+    assert status["pipeline"]["batch_events"] >= 1 and status["pipeline"]["consumer_lag"] == 0
     # The runs that counted them were made by the scheduler, not by a test harness.
     with db.connection(settings.airflow_database_url) as conn, conn.cursor() as cur:
         cur.execute("select distinct run_type from dag_run where dag_id = 'tally_votes'")
@@ -156,7 +159,7 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     assert report["healthy"] is True
     assert report["supervisor_pid"] == platform.proc.pid
 
-    _ballots_are_counted_by_the_scheduled_tally(settings)
+    _ballots_are_counted_by_the_scheduled_tally(settings, env)
 
     with db.connection(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute(db.query("record_component_health"),
