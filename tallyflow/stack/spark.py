@@ -41,6 +41,7 @@ def server(settings: Settings, java_home: Path) -> ManagedProcess:
             "--conf", f"spark.connect.grpc.binding.port={settings.spark_port}",
             "--conf", "spark.ui.enabled=false",
             "--conf", "spark.sql.shuffle.partitions=2",
+            "--conf", "spark.sql.adaptive.enabled=false",
             "--conf", f"spark.local.dir={work_dir / 'tmp'}",
             "--conf", f"spark.sql.warehouse.dir={work_dir / 'warehouse'}",
             "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={work_dir}",
