@@ -192,21 +192,28 @@ def new_election(postgres_url):
     return create
 
 
-@pytest.fixture
-def open_election(postgres_url, new_election, tmp_path):
-    """A general election, open now, with 400 voters: (election, [(voter, credential, region)])."""
-    from tallyflow import db
+def open_for_voting(url: str, election_id: str, voters: int, seed: int,
+                    quality_dir: Path) -> list[tuple[str, str]]:
+    """Seed a draft election's roll, check it, schedule and open it: [(voter, credential)]."""
     from tallyflow.elections import store
     from tallyflow.registrations.quality import validate_registrations
     from tallyflow.registrations.roll import seed_registrations
 
-    election = new_election("general-election.json")
     issued: list[tuple[str, str]] = []
-    seed_registrations(postgres_url, election.election_id, 400, seed=8,
-                       credentials_sink=issued.extend)
-    validate_registrations(postgres_url, election.election_id, tmp_path)
-    store.schedule_election(postgres_url, election.election_id)
-    store.open_election(postgres_url, election.election_id)
+    seed_registrations(url, election_id, voters, seed=seed, credentials_sink=issued.extend)
+    validate_registrations(url, election_id, quality_dir)
+    store.schedule_election(url, election_id)
+    store.open_election(url, election_id)
+    return issued
+
+
+@pytest.fixture
+def open_election(postgres_url, new_election, tmp_path):
+    """A general election, open now, with 400 voters: (election, [(voter, credential, region)])."""
+    from tallyflow import db
+
+    election = new_election("general-election.json")
+    issued = open_for_voting(postgres_url, election.election_id, 400, 8, tmp_path)
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select voter_id, region_id from voters where election_id = %s",
                     (election.election_id,))

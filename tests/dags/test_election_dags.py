@@ -118,17 +118,11 @@ def test_tally_votes_drains_the_votes_topic(airflow_db, services_env, services_s
                                             tmp_path):
     from confluent_kafka import Producer
 
-    from tallyflow.registrations.quality import validate_registrations
-    from tallyflow.registrations.roll import seed_registrations
     from tallyflow.votes.event import VoteEvent
+    from tests.conftest import open_for_voting
 
     election = new_election()
-    issued: list[tuple[str, str]] = []
-    seed_registrations(postgres_url, election.election_id, 50, seed=1,
-                       credentials_sink=issued.extend)
-    validate_registrations(postgres_url, election.election_id, tmp_path)
-    store.schedule_election(postgres_url, election.election_id)
-    store.open_election(postgres_url, election.election_id)
+    issued = open_for_voting(postgres_url, election.election_id, 50, 1, tmp_path)
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
     for _voter, credential in issued[:30]:
         event = VoteEvent.ballot(election.election_id, credential, "north-1",

@@ -11,9 +11,8 @@ from tallyflow import db
 from tallyflow.elections import store
 from tallyflow.elections.definition import parse_definition
 from tallyflow.kafka import ensure_topics
-from tallyflow.registrations.quality import validate_registrations
-from tallyflow.registrations.roll import seed_registrations
 from tallyflow.votes.event import VoteEvent
+from tests.conftest import open_for_voting
 
 COUNTED_TABLES = ("ballots", "option_totals", "option_region_totals", "contest_ballot_totals",
                   "turnout_by_region", "turnout_by_demographic", "ballots_per_minute",
@@ -58,12 +57,7 @@ def test_ballot_ids_and_stored_order_do_not_follow_cast_order(
         "contests": [{"id": "poll", "title": "Poll", "kind": "approval", "options": options}],
     })
     store.create_election(postgres_url, election)
-    issued: list[tuple[str, str]] = []
-    seed_registrations(postgres_url, election.election_id, 300, seed=3,
-                       credentials_sink=issued.extend)
-    validate_registrations(postgres_url, election.election_id, tmp_path)
-    store.schedule_election(postgres_url, election.election_id)
-    store.open_election(postgres_url, election.election_id)
+    issued = open_for_voting(postgres_url, election.election_id, 300, 3, tmp_path)
     topic = f"votes-{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka_bootstrap, {topic: 1})
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
