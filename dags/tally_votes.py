@@ -4,9 +4,11 @@
 Turns vote events on the votes topic into counted ballots and aggregates in PostgreSQL.
 
 The DAG is `@continuous` with one active run: each run's task keeps a Spark Connect session
-on the warm server and runs micro-batches back to back for about a minute, then the next
-run starts at once. Results stay seconds fresh, and every minute of tallying is a run in
-the Airflow grid with its log (events, counted, rejected, rate per batch).
+on the warm server and runs micro-batches back to back for about five minutes, then the
+next run starts. Results stay seconds fresh, and every five minutes of tallying is a run in
+the Airflow grid with its log (events, counted, rejected, rate per batch). Between two
+runs the tally pauses for about ten seconds (the scheduler starting the next run and its
+task), so runs are long to keep those pauses rare.
 
 Each batch reads every partition from the offsets committed in PostgreSQL to its end,
 checks every event, keeps each voter's first valid ballot, and commits ballots, check-ins,
@@ -38,7 +40,7 @@ from airflow.sdk import Param, dag, task
     tags=["votes", "spark"],
     doc_md=__doc__,
     params={
-        "seconds": Param(55, type="number", minimum=1, maximum=600,
+        "seconds": Param(290, type="number", minimum=1, maximum=540,
                          title="Seconds of micro-batches per run"),
         "drain": Param(False, type="boolean", title="Stop when the topic is drained"),
     },

@@ -605,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     from tallyflow.stack.spark import session
 
     parser = argparse.ArgumentParser(description="Tally vote events into Postgres.")
-    parser.add_argument("--seconds", type=float, default=55.0,
+    parser.add_argument("--seconds", type=float, default=290.0,
                         help="how long to keep running batches")
     parser.add_argument("--drain", action="store_true",
                         help="stop as soon as a batch finds nothing new")
