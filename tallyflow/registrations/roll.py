@@ -313,7 +313,7 @@ def credentials_file_sink(path: Path) -> CredentialsSink:
 
     def sink(rows: list[tuple[str, str]]) -> None:
         with path.open("a", newline="") as handle:
-            csv.writer(handle).writerows(rows)
+            csv.writer(handle, lineterminator="\n").writerows(rows)
 
     return sink
 

@@ -31,6 +31,7 @@ def test_create_seed_validate_list_show_and_open(services_env, election_id, tmp_
     assert "| voters     | passed | 800" in out
     assert "scheduled: it opens at" in out
     assert len(credentials.read_text().splitlines()) == 801
+    assert b"\r" not in credentials.read_bytes()  # plain lines, for cut and friends
 
     assert main(["election", "list"]) == 0
     listing = capsys.readouterr().out
