@@ -34,6 +34,12 @@ from tallyflow.quality import SuiteResult, record_validation_runs, run_suites
 DATA_SOURCE = "tally"
 SUITE_PREFIX = "tally."
 SUITES = ("contests", "turnout", "counts", "accounting")
+QUERIES = {
+    "contests": "tally_quality_contests",
+    "turnout": "tally_quality_turnout",
+    "counts": "tally_quality_counts",
+    "accounting": "tally_quality_accounting",
+}
 
 
 def _pair(kind: str, a: str, b: str, description: str) -> gxe.Expectation:
@@ -80,7 +86,7 @@ def aggregate_frames(url: str, election_id: str, topic: str) -> dict[str, pd.Dat
                          readonly=True)
         with conn.cursor() as cur:
             for name in SUITES:
-                cur.execute(db.query(f"tally_quality_{name}"), params)
+                cur.execute(db.query(QUERIES[name]), params)
                 columns = [c.name for c in cur.description]
                 frames[name] = pd.DataFrame(cur.fetchall(), columns=columns)
     accounting = frames["accounting"]
