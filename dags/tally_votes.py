@@ -7,8 +7,8 @@ The DAG is `@continuous` with one active run: each run's task keeps a Spark Conn
 on the warm server and runs micro-batches back to back for about five minutes, then the
 next run starts. Results stay seconds fresh, and every five minutes of tallying is a run in
 the Airflow grid with its log (events, counted, rejected, rate per batch). Between two
-runs the tally pauses for about ten seconds (the scheduler starting the next run and its
-task), so runs are long to keep those pauses rare.
+runs the tally pauses for about ten seconds (the closing quality report, the next task's
+start-up and its first batch), so runs are long to keep those pauses rare.
 
 Each batch reads every partition from the offsets committed in PostgreSQL to its end,
 checks every event, keeps each voter's first valid ballot, and commits ballots, check-ins,
