@@ -459,11 +459,13 @@ def _cast_window(column: str) -> F.Column:
 
 def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
               partitions: list[int], *, max_per_partition: int = 200_000,
-              watcher: TopicWatcher | None = None) -> BatchResult:
+              watcher: TopicWatcher | None = None,
+              start_offsets: dict[int, int] | None = None) -> BatchResult:
     """Tally whatever the topic holds past the committed offsets, in one transaction.
 
     Two Spark actions: the per-event outcomes (for the ledger) and the aggregate
-    increments, both from one cached classification.
+    increments, both from one cached classification. ``start_offsets`` are the committed
+    offsets when the caller has just read them; the commit checks them either way.
     """
     from datetime import UTC
 
@@ -481,7 +483,8 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         mark_time[0] = now
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    start_offsets = ledger.committed_offsets(url, topic, partitions)
+    if start_offsets is None:
+        start_offsets = ledger.committed_offsets(url, topic, partitions)
     elections, known = _reference(spark, url)
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition))
     classified = classify(lookup_voters(events, url), elections).cache()
@@ -552,9 +555,8 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
     checked: set[str] = set()
 
     def gate(election_id: str, report: bool) -> None:
-        verdict = check_aggregates(url, election_id, topic, quality_dir if report else None)
-        if verdict.changed and not report and quality_dir is not None:
-            verdict = check_aggregates(url, election_id, topic, quality_dir)
+        verdict = check_aggregates(url, election_id, topic, quality_dir,
+                                   report_only_on_change=not report)
         if verdict.status != "ok":
             say(f"{election_id}: results on quality hold: " + "; ".join(verdict.failures))
         elif verdict.changed and verdict.previous_status is not None:
@@ -572,7 +574,7 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                 result = None
                 if watcher.has_new_events(offsets):
                     result = run_batch(spark, url, bootstrap, topic, partitions,
-                                       watcher=watcher)
+                                       watcher=watcher, start_offsets=offsets)
                 if result is not None and result.events:
                     results.append(result)
                     steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())

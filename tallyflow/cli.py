@@ -111,11 +111,13 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _pipeline(settings: Settings) -> dict | None:
     """The tally's latest batch, for operators; None when there is none or no database."""
+    import psycopg2
+
     from tallyflow.votes.ledger import pipeline_health
 
     try:
         return pipeline_health(settings.database_url, settings.votes_topic)
-    except Exception:  # an older database without the view: status still reports health
+    except psycopg2.Error:  # e.g. a database not migrated yet: status still reports health
         return None
 
 

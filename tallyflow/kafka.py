@@ -6,7 +6,7 @@ on Apache Kafka. Topic names, partitions and schema versions are documented in d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -59,28 +59,22 @@ class TopicWatcher:
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tallyflow-watch",
                                   "enable.auto.commit": False, "log_level": 3})
 
-    def has_new_events(self, next_offsets: Mapping[int, int], timeout: float = 5.0) -> bool:
+    def _behind(self, next_offsets: Mapping[int, int], timeout: float) -> Iterator[int]:
+        """Per partition, how many events the broker holds past ``next_offsets``."""
         from confluent_kafka import TopicPartition
 
         for partition, offset in next_offsets.items():
             _low, high = self.consumer.get_watermark_offsets(
                 TopicPartition(self.topic, partition), timeout=timeout, cached=False
             )
-            if high > offset:
-                return True
-        return False
+            yield max(0, high - offset)
+
+    def has_new_events(self, next_offsets: Mapping[int, int], timeout: float = 5.0) -> bool:
+        return any(self._behind(next_offsets, timeout))
 
     def lag(self, next_offsets: Mapping[int, int], timeout: float = 5.0) -> int:
         """Events in the broker past ``next_offsets`` (a lower bound on Tansu, see above)."""
-        from confluent_kafka import TopicPartition
-
-        behind = 0
-        for partition, offset in next_offsets.items():
-            _low, high = self.consumer.get_watermark_offsets(
-                TopicPartition(self.topic, partition), timeout=timeout, cached=False
-            )
-            behind += max(0, high - offset)
-        return behind
+        return sum(self._behind(next_offsets, timeout))
 
     def close(self) -> None:
         self.consumer.close()

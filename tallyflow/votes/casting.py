@@ -22,7 +22,7 @@ from typing import Any
 
 from tallyflow import db
 from tallyflow.elections.definition import schema_errors
-from tallyflow.votes.event import SCHEMA_VERSION, vote_event_schema
+from tallyflow.votes.event import SCHEMA_VERSION, utc_text, vote_event_schema
 
 PUBLISH_TIMEOUT = 10.0
 
@@ -42,10 +42,6 @@ class Answer:
 def _problem(status: int, title: str, detail: str | list[str]) -> Answer:
     details = detail if isinstance(detail, list) else [detail]
     return Answer(status, {"status": status, "title": title, "errors": details})
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Caster:
@@ -86,11 +82,11 @@ class Caster:
         event = {
             "schema_version": SCHEMA_VERSION,
             "event_id": str(uuid.uuid4()),
-            "cast_at": _utc_text(now),
+            "cast_at": utc_text(now),
             "channel": "online",
             **body,
             "election_id": election_id,
-            "received_at": _utc_text(now),
+            "received_at": utc_text(now),
         }
         errors = schema_errors(vote_event_schema(), event)
         if errors:
@@ -105,12 +101,12 @@ class Caster:
             if status in ("closed", "certified") or (closes_at is not None
                                                        and now >= closes_at):
                 return _problem(409, "The election is closed",
-                                f"{election_id} closed at {_utc_text(closes_at)}"
+                                f"{election_id} closed at {utc_text(closes_at)}"
                                 if closes_at else f"{election_id} is {status}")
             if status != "open" or (opens_at is not None and now < opens_at):
                 return _problem(409, "The election is not open yet",
                                 f"{election_id} is {status}"
-                                + (f"; it opens at {_utc_text(opens_at)}" if opens_at else ""))
+                                + (f"; it opens at {utc_text(opens_at)}" if opens_at else ""))
             receipt = receipt_of(event["event_id"], event["credential"])
             # What identifies the ballot, leaving out the times a retry may change.
             content = {k: v for k, v in event.items()
@@ -129,7 +125,7 @@ class Caster:
                                     f"event_id {event['event_id']} was used for a different "
                                     "ballot; a retry must resend the same ballot")
                 return Answer(202, {"receipt": earlier_receipt, "event_id": event["event_id"],
-                                    "received_at": _utc_text(received_at), "repeat": True})
+                                    "received_at": utc_text(received_at), "repeat": True})
             # Published before the submission commits: should publishing fail, the
             # submission rolls back with it and the client can simply retry.
             self._publish(event)
@@ -177,8 +173,8 @@ def receipt_status(url: str, receipt: str) -> Answer:
     else:
         status, note = "pending", "Your ballot was received and is waiting to be counted."
     body = {"receipt": receipt, "election_id": election_id, "status": status, "note": note,
-            "received_at": _utc_text(received_at) if received_at else None,
+            "received_at": utc_text(received_at) if received_at else None,
             # To the minute: when, not in what order.
-            "counted_at": _utc_text(counted_at) if counted_at else None,
+            "counted_at": utc_text(counted_at) if counted_at else None,
             "reason": reason}
     return Answer(200, body)

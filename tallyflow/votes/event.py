@@ -24,7 +24,8 @@ def vote_event_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
-def _utc_text(moment: datetime) -> str:
+def utc_text(moment: datetime) -> str:
+    """RFC 3339 in UTC to the millisecond, with a Z: how the event writes times."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -61,11 +62,11 @@ class VoteEvent:
             "region_id": self.region_id,
             "contests": [{"contest_id": c.contest_id, "selections": list(c.selections)}
                          for c in self.contests],
-            "cast_at": _utc_text(self.cast_at),
+            "cast_at": utc_text(self.cast_at),
             "channel": self.channel,
         }
         if self.received_at is not None:
-            body["received_at"] = _utc_text(self.received_at)
+            body["received_at"] = utc_text(self.received_at)
         return body
 
     def to_json(self) -> bytes:

@@ -77,6 +77,13 @@ def aggregate_suites() -> dict[str, list[gxe.Expectation]]:
     }
 
 
+def _last_status(url: str, election_id: str) -> str | None:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("result_quality_status"), {"election_id": election_id})
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
 def aggregate_frames(url: str, election_id: str, topic: str) -> dict[str, pd.DataFrame]:
     """The suites' frames, all read in one consistent snapshot."""
     params = {"election_id": election_id, "topic": topic}
@@ -116,12 +123,23 @@ class QualityVerdict:
 
 
 def check_aggregates(url: str, election_id: str, topic: str,
-                     project_dir: Path | None = None) -> QualityVerdict:
-    """Run the gate for one election, record it, and set or lift its quality hold."""
+                     project_dir: Path | None = None, *,
+                     report_only_on_change: bool = False) -> QualityVerdict:
+    """Run the gate for one election, record it, and set or lift its quality hold.
+
+    With a ``project_dir`` the run writes a Data Docs report; with
+    ``report_only_on_change`` only when the verdict differs from the last one (the suites
+    then run in memory first, and again on the same frames for the report).
+    """
     frames = aggregate_frames(url, election_id, topic)
     suites = aggregate_suites()
-    results = run_suites(project_dir, DATA_SOURCE, election_id,
-                         {name: (frames[name], suites[name]) for name in SUITES})
+    checks = {name: (frames[name], suites[name]) for name in SUITES}
+    in_memory = project_dir is None or report_only_on_change
+    results = run_suites(None if in_memory else project_dir, DATA_SOURCE, election_id, checks)
+    if in_memory and project_dir is not None:
+        status = "ok" if all(r.is_passed for r in results) else "quality_hold"
+        if status != _last_status(url, election_id):
+            results = run_suites(project_dir, DATA_SOURCE, election_id, checks)
     run_ids = record_validation_runs(url, election_id, results, suite_prefix=SUITE_PREFIX)
     failed = [run_id for run_id, r in zip(run_ids, results, strict=True) if not r.is_passed]
     status = "quality_hold" if failed else "ok"
