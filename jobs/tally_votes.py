@@ -231,6 +231,11 @@ def reference_frame(spark: SparkSession, elections: list[tuple],
     return spark.createDataFrame(rows, ELECTIONS_SCHEMA)
 
 
+def _utc(column: str) -> F.Column:
+    """A time as people read it in a reason (the session time zone is UTC)."""
+    return F.date_format(column, "yyyy-MM-dd HH:mm:ss'Z'")
+
+
 def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
     """One row per event with ``reason`` (null when it counts) and ``detail``.
 
@@ -262,7 +267,7 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
         .when(F.col("status").isNull(), F.lit("unknown_election"))
         .when(F.col("status").isin("draft", "scheduled")
               | (F.col("judged_at") < F.col("opens_at")), F.lit("not_open"))
-        .when(F.col("status").isin("closed", "certified")
+        .when((F.col("status") == "certified")
               | (F.col("judged_at") >= F.col("closes_at")), F.lit("closed"))
         .when(F.col("voter_id").isNull(), F.lit("unknown_credential"))
         .when(F.col("unknown_contest").isNotNull(), F.lit("unknown_contest"))
@@ -274,11 +279,11 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
         .when(F.col("status").isin("draft", "scheduled"),
               F.format_string("election is %s", "status"))
         .when(F.col("judged_at") < F.col("opens_at"),
-              F.format_string("received %s, opens %s", "judged_at", "opens_at"))
-        .when(F.col("status").isin("closed", "certified"),
-              F.format_string("election is %s", "status"))
+              F.format_string("received %s, opens %s", _utc("judged_at"), _utc("opens_at")))
+        .when(F.col("status") == "certified", F.lit("election is certified"))
         .when(F.col("judged_at") >= F.col("closes_at"),
-              F.format_string("received %s, closed %s", "judged_at", "closes_at"))
+              F.format_string("received %s, closed %s", _utc("judged_at"),
+                              _utc("closes_at")))
         .when(F.col("voter_id").isNull(), F.lit("no voter of this election has this credential"))
         .when(F.col("unknown_contest").isNotNull(),
               F.format_string("no contest %s", "unknown_contest"))
@@ -431,15 +436,17 @@ class BatchResult:
 
 
 def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str]]:
-    """Every election with the ballot layout of the open ones (``reference_frame``), and
+    """Every election with the ballot layout of those still counting (``reference_frame``), and
     the ids of every election."""
     from tallyflow import db
 
     with db.connection(url) as conn, conn.cursor() as cur:
         cur.execute(db.query("tally_reference_elections"))
         elections = cur.fetchall()
-        open_ids = [row[0] for row in elections if row[1] == "open"]
-        cur.execute(db.query("tally_reference_options"), {"election_ids": open_ids})
+        # A closed election's ballots received before its close still count while the
+        # backlog drains: certification waits for that.
+        counting = [row[0] for row in elections if row[1] in ("open", "closed")]
+        cur.execute(db.query("tally_reference_options"), {"election_ids": counting})
         options = cur.fetchall()
     return reference_frame(spark, elections, options), {row[0] for row in elections}
 
@@ -519,6 +526,11 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                    r["detail"], None if r["value"] is None else "\\x" + r["value"].hex(),
                    r["broker_timestamp"], r["receipt"]) for r in rejected],
         increments=increments_by_table(increments),
+        partition_accepted=[
+            (topic, r["partition"], r["election_id"], r["offset_count"]) for r in
+            accepted.group_by(["partition", "election_id"]).aggregate([("offset", "count")])
+            .to_pylist()
+        ],
         # Freshness is measured from when the broker took the event in.
         oldest_event_at=pc.min(received).as_py() if len(per_event) else None,
         newest_event_at=pc.max(received).as_py() if len(per_event) else None,

@@ -78,3 +78,45 @@ class TopicWatcher:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def partition_ends(bootstrap: str, topic: str, partitions: list[int],
+                   timeout: float = 30.0) -> dict[int, int]:
+    """Each partition's true end: the offset after its last event, found by reading to EOF.
+
+    The broker's reported high watermark is only where to start reading (on Tansu it is
+    the last produce batch's base offset + 1, so events can lie past it).
+    """
+    import time
+
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tallyflow-ends",
+                         "enable.auto.commit": False, "enable.partition.eof": True,
+                         "log_level": 3})
+    try:
+        ends = {}
+        for partition in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition),
+                                                       timeout=timeout, cached=False)
+            ends[partition] = max(low, high - 1, 0)
+        consumer.assign([TopicPartition(topic, p, o) for p, o in ends.items()])
+        pending = set(partitions)
+        deadline = time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} partitions {sorted(pending)} "
+                                   f"to their end within {timeout:.0f} s")
+            message = consumer.poll(1.0)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    ends[message.partition()] = message.offset()
+                    pending.discard(message.partition())
+                    continue
+                raise KafkaException(message.error())
+            ends[message.partition()] = message.offset() + 1
+        return ends
+    finally:
+        consumer.close()

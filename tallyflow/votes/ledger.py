@@ -47,6 +47,8 @@ class TallyBatch:
     ballots: pa.Table | None = None
     rejected: list[tuple] = field(default_factory=list)
     increments: dict[str, list[tuple]] = field(default_factory=dict)
+    # (topic, partition, election_id, counted events): certification's per-partition check
+    partition_accepted: list[tuple] = field(default_factory=list)
     oldest_event_at: datetime | None = None
     newest_event_at: datetime | None = None
     consumer_lag: int | None = None
@@ -119,6 +121,9 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
         # Random ids (gen_random_uuid) in a random order: neither tells cast order.
         _copy(cur, "copy_ballots", _shuffled(batch.ballots))
         _copy(cur, "copy_rejected_events", batch.rejected)
+        if batch.partition_accepted:
+            execute_values(cur, db.query("add_partition_accepted_totals"),
+                           batch.partition_accepted, page_size=1000)
         for kind, rows in batch.increments.items():
             if rows:
                 execute_values(cur, db.query(INCREMENT_QUERIES[kind]), rows, page_size=1000)

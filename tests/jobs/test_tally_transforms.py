@@ -166,3 +166,37 @@ def test_contest_marks_count_blanks_undervotes_and_overvotes(spark):
          (2, "council", "blank"), (2, "mayor", "blank"),
          (3, "council", "overvote"), (3, "mayor", "blank")],
         "offset long, contest_id string, mark string"))
+
+
+def test_a_closed_election_still_counts_ballots_received_before_its_close(spark):
+    mayor = [("mayor", ["ann"])]
+    before, after = datetime(2026, 11, 3, 18, 59), datetime(2026, 11, 3, 19, 0)
+
+    def event(offset, election, credential, at):
+        return ("votes", 0, offset, at, None, f"id{offset}", election, credential, mayor, at,
+                None)
+
+    events = spark.createDataFrame(
+        [event(0, "draining", "h1", before),   # received before the close: counts
+         event(1, "draining", "h2", after),    # at the close: too late
+         event(2, "certified", "h3", before)],  # nothing changes a certified count
+        EVENT_COLUMNS,
+    )
+    elections = reference_frame(
+        spark,
+        [("draining", "closed", datetime(2026, 11, 3, 7), after),
+         ("certified", "certified", datetime(2026, 11, 3, 7), after)],
+        [("draining", "mayor", "ann", 1), ("certified", "mayor", "ann", 1)])
+    voters = spark.createDataFrame(
+        [("draining", "h1", "v1", "r1", "25-34", "female", False),
+         ("draining", "h2", "v2", "r1", "25-34", "female", False),
+         ("certified", "h3", "v3", "r1", "25-34", "female", False)], VOTERS)
+
+    result = classify(attach_voters(events, voters), elections).select(
+        "offset", "reason", "detail")
+
+    assertDataFrameEqual(result, spark.createDataFrame(
+        [(0, None, None),
+         (1, "closed", "received 2026-11-03 19:00:00Z, closed 2026-11-03 19:00:00Z"),
+         (2, "closed", "election is certified")],
+        "offset long, reason string, detail string"))
