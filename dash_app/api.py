@@ -4,6 +4,8 @@ Routes (described in ``docs/openapi.yaml``, served at ``/api/v1/openapi.json``):
 
 - ``POST /api/v1/elections/{election_id}/ballots``: 202 with a receipt; 400, 404, 409.
 - ``GET /api/v1/receipts/{receipt}``: whether that ballot was counted.
+- ``GET /api/v1/elections/{election_id}/certificate``: the certificate's canonical JSON
+  (its SHA-256 is the digest the site shows); ``.../certificate.html`` the readable page.
 
 The logic lives in ``tallyflow.votes.casting``; this module only speaks HTTP.
 """
@@ -56,6 +58,35 @@ def cast_ballot(election_id: str) -> Response:
 @api.get("/receipts/<receipt>")
 def receipt(receipt: str) -> Response:
     return _json(casting.receipt_status(get_settings().database_url, receipt))
+
+
+def _certificate(election_id: str):
+    from tallyflow.certification import existing_certificate
+
+    return existing_certificate(get_settings().database_url, election_id)
+
+
+def _not_certified(election_id: str) -> Response:
+    return _json(casting.Answer(404, {
+        "status": 404, "title": "No certificate",
+        "errors": [f"election {election_id!r} does not exist or is not certified yet"]}))
+
+
+@api.get("/elections/<election_id>/certificate")
+def certificate(election_id: str) -> Response:
+    found = _certificate(election_id)
+    if found is None:
+        return _not_certified(election_id)
+    return Response(found["canonical_json"], mimetype="application/json",
+                    headers={"X-Certificate-SHA256": found["certificate_sha256"]})
+
+
+@api.get("/elections/<election_id>/certificate.html")
+def certificate_page(election_id: str) -> Response:
+    found = _certificate(election_id)
+    if found is None:
+        return _not_certified(election_id)
+    return Response(found["html"], mimetype="text/html")
 
 
 @api.get("/openapi.json")

@@ -12,7 +12,7 @@ def elections_table(rows: list[dict]) -> html.Table | html.P:
                       "or with `tallyflow election create`.")
     return html.Table(
         [html.Tr([html.Th("Election"), html.Th("Status"), html.Th("Opens (UTC)"),
-                  html.Th("Closes (UTC)")])]
+                  html.Th("Closes (UTC)"), html.Th("Results")])]
         + [
             html.Tr(
                 [
@@ -20,11 +20,24 @@ def elections_table(rows: list[dict]) -> html.Table | html.P:
                     html.Td(row["status"] + (" · test" if row["is_test"] else "")),
                     html.Td(row["opens_at"].strftime("%Y-%m-%d %H:%M")),
                     html.Td(row["closes_at"].strftime("%Y-%m-%d %H:%M")),
+                    html.Td(results_label(row)),
                 ]
             )
             for row in rows
         ]
     )
+
+
+def results_label(row: dict) -> html.Span:
+    """"Official" with the certificate digest once certified, "Unofficial" before."""
+    digest = row.get("certificate_sha256")
+    if not digest:
+        return html.Span("Unofficial", className="label-unofficial")
+    return html.Span([
+        html.Strong("Official"), " · certificate ",
+        html.A(html.Code(digest[:16] + "…"), title=f"SHA-256 {digest}",
+               href=f"/api/v1/elections/{row['election_id']}/certificate.html"),
+    ], className="label-official")
 
 
 def health_table(rows: list[dict]) -> html.Table | html.P:

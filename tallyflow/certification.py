@@ -57,7 +57,7 @@ class CertificationRefused(ElectionError):
 
 
 @contextlib.contextmanager
-def _audited(url: str, election_id: str, step: str, actor: str) -> Iterator[dict[str, Any]]:
+def audited(url: str, election_id: str, step: str, actor: str) -> Iterator[dict[str, Any]]:
     """Record the step's outcome in the audit log: ``ok`` with what it put in the yielded
     dict, or ``refused`` / ``failed`` with why."""
     detail: dict[str, Any] = {}
@@ -109,7 +109,7 @@ def close_election(url: str, election_id: str, *, actor: str) -> dict[str, Any]:
     status, closes_at = row
     if status == "certified":
         return {"status": status, "closes_at": closes_at.isoformat()}
-    with _audited(url, election_id, "close", actor) as detail:
+    with audited(url, election_id, "close", actor) as detail:
         if status not in ("open", "closed"):
             raise ElectionNotReady(
                 f"election {election_id!r} is {status}: only an open or closed election "
@@ -147,7 +147,7 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
     from tallyflow.kafka import partition_ends
     from tallyflow.votes import ledger
 
-    with _audited(url, election_id, "drain", actor) as detail:
+    with audited(url, election_id, "drain", actor) as detail:
         ends = partition_ends(bootstrap, topic, partitions)
         say(f"draining {topic}: reading every partition to {ends}")
         deadline = time.monotonic() + timeout
@@ -279,7 +279,7 @@ def reconcile(url: str, election_id: str, topic: str, final_offsets: Mapping[int
     from tallyflow.quality import record_validation_runs, run_suites
     from tallyflow.votes.quality import check_aggregates
 
-    with _audited(url, election_id, "reconcile", actor) as detail:
+    with audited(url, election_id, "reconcile", actor) as detail:
         verdict = check_aggregates(url, election_id, topic, project_dir)
         frames = reconciliation_frames(url, election_id, topic, final_offsets, verdict.status)
         results = run_suites(project_dir, DATA_SOURCE, election_id,
@@ -368,7 +368,7 @@ def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
     """Each contest's result from the recount: votes, shares and winners (or, for yes/no,
     whether it passes). A ranked contest stops certification until ranked tabulation
     exists."""
-    with _audited(url, election_id, "tabulate", actor) as detail:
+    with audited(url, election_id, "tabulate", actor) as detail:
         with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
             cur.execute(db.query("certification_contests"), {"election_id": election_id})
             rows = cur.fetchall()
@@ -503,7 +503,7 @@ def certify(url: str, election_id: str, *, contests: list[dict[str, Any]],
     In the same transaction it checks that no ballot or check-in arrived since the recount
     (the election row is locked first, so none can arrive while it commits).
     """
-    with _audited(url, election_id, "certify", actor) as detail:
+    with audited(url, election_id, "certify", actor) as detail:
         election, turnout, rejected = _certificate_inputs(url, election_id)
         certificate = build_certificate(
             election, contests, turnout, rejected, reconciliation["figures"], topic,
@@ -656,7 +656,7 @@ def certify_election(services: Services, election_id: str, *, actor: str) -> dic
                                   quality_dir=None, say=say),
         actor=actor, timeout=services.drain_timeout, say=say)
     say(f"drained; final offsets {final_offsets}")
-    with _audited(url, election_id, "recount", actor) as detail:
+    with audited(url, election_id, "recount", actor) as detail:
         counted = recount(services.spark, url, election_id)
         detail.update(vars(counted))
     say(f"recounted {counted.ballots:,} ballots and {counted.checkins:,} check-ins "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -341,6 +342,33 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.failed == 0 else 1
 
 
+def cmd_certify(settings: Settings, args: argparse.Namespace) -> int:
+    from tallyflow.certification import Services, certify_election
+    from tallyflow.stack.spark import session
+
+    def say(message: str) -> None:
+        print(f"certify: {message}", file=sys.stderr, flush=True)
+
+    spark = session(settings.spark_remote)
+    try:
+        certified = certify_election(
+            Services(settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
+                     list(range(settings.votes_partitions)), spark,
+                     quality_dir=settings.data_quality_dir,
+                     certificates_dir=settings.certificates_dir, say=say),
+            args.election, actor=args.actor)
+    finally:
+        spark.stop()
+    if certified.get("already_certified"):
+        print(f"{args.election} was already certified at {certified['certified_at']}: "
+              f"sha256 {certified['certificate_sha256']}")
+        return 0
+    print(f"{args.election} certified: sha256 {certified['certificate_sha256']}")
+    for kind, path in certified["files"].items():
+        print(f"  {kind}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tallyflow",
@@ -379,6 +407,13 @@ def build_parser() -> argparse.ArgumentParser:
                                "under the state directory)")
     simulate.add_argument("--seed", type=int, default=0)
     simulate.set_defaults(func=cmd_simulate)
+
+    certify = commands.add_parser(
+        "certify", help="close, drain, recount, reconcile and certify an election")
+    certify.add_argument("--election", required=True, help="election id")
+    certify.add_argument("--actor", default=os.environ.get("USER") or "cli",
+                         help="who certifies, for the audit log (default: $USER)")
+    certify.set_defaults(func=cmd_certify)
     return parser
 
 

@@ -90,6 +90,11 @@ class Settings:
         return self.data_quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
 
     @property
+    def certificates_dir(self) -> Path:
+        """Published certificates: ``<election>.json`` (canonical) and ``<election>.html``."""
+        return self.home / "certificates"
+
+    @property
     def run_dir(self) -> Path:
         return self.home / "run"
 

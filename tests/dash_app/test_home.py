@@ -44,7 +44,9 @@ def test_public_elections_reads_what_anyone_may_see(postgres_url, new_election):
     rows = {r["election_id"]: r for r in queries.public_elections(postgres_url)}
 
     assert set(rows[election.election_id]) == {"election_id", "title", "status", "is_test",
-                                               "opens_at", "closes_at"}
+                                               "opens_at", "closes_at", "roll_fingerprint",
+                                               "certificate_sha256"}
+    assert rows[election.election_id]["certificate_sha256"] is None
     assert rows[election.election_id]["status"] == "draft"
 
 
@@ -59,3 +61,12 @@ def test_data_docs_are_served_from_the_state_directory(services_env, services_se
 
     assert client.get("/data-docs/").data == b"<html>data docs</html>"
     assert client.get("/data-docs/../../secrets/postgres-password").status_code == 404
+
+
+def test_results_are_unofficial_until_certified():
+    from dash_app.tables import results_label
+
+    assert _text(results_label({"election_id": "a", "certificate_sha256": None})) == \
+        "Unofficial"
+    official = _text(results_label({"election_id": "a", "certificate_sha256": "ab" * 32}))
+    assert official.startswith("Official") and "abababababababab…" in official

@@ -50,7 +50,7 @@ def _status(url: str, election_id: str) -> str:
 
 
 def test_certificate_matches_an_independent_count_and_locks_the_results(
-    services, postgres_url, kafka_bootstrap, topic, open_election
+    services, services_env, postgres_url, kafka_bootstrap, topic, open_election
 ):
     election, voters = open_election
     eid = election.election_id
@@ -90,6 +90,23 @@ def test_certificate_matches_an_independent_count_and_locks_the_results(
         "certify.close", "certify.drain", "certify.recount", "certify.reconcile",
         "certify.tabulate", "certify.certify"]
     assert {o for _a, o in _audit(postgres_url, eid)} == {"ok"}
+
+    # the site serves the certificate and labels the results official
+    from dash_app.app import server
+    from dash_app.queries import public_elections
+    from dash_app.tables import results_label
+
+    client = server.test_client()
+    served = client.get(f"/api/v1/elections/{eid}/certificate")
+    assert served.status_code == 200
+    assert hashlib.sha256(served.data).hexdigest() == certified["certificate_sha256"] \
+        == served.headers["X-Certificate-SHA256"]
+    assert client.get(f"/api/v1/elections/{eid}/certificate.html").data.decode() == page
+    assert client.get("/api/v1/elections/no-such/certificate").status_code == 404
+    row = next(r for r in public_elections(postgres_url) if r["election_id"] == eid)
+    label = results_label(row)
+    assert label.children[0].children == "Official"
+    assert label.children[2].href == f"/api/v1/elections/{eid}/certificate.html"
 
     # certifying again changes nothing and reports the certificate
     again = certify_election(services, eid, actor="test")

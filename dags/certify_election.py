@@ -1,0 +1,189 @@
+"""
+### Certify election
+
+Certifies an election once its closing time has passed. Every minute the DAG looks for an
+election that is open past its closing time, or closed and not yet refused, and
+certifies it; trigger it by hand with an `election_id` to certify that one (for example
+again, once the cause of a refusal is fixed). `tallyflow certify --election ID` runs the
+same steps from a terminal.
+
+One task per step, so the grid shows where certification stands:
+
+1. **close**: the election is `closed`; the casting API answers 409 and the tally rejects
+   later ballots as `closed`.
+2. **drain**: micro-batches run until every partition is read to its end; the final
+   offsets are recorded.
+3. **recount**: a Spark job counts every contest, per option and region, and the turnout,
+   from the `ballots` and `checkins` ledgers alone.
+4. **reconcile**: a Great Expectations suite checks recount = live aggregates cell by cell,
+   ballots = check-ins, counted + rejected = events consumed per partition, turnout ≤
+   registered, the roll unchanged since opening and the latest quality checks passing.
+   Any discrepancy fails the task with a report (check, where, expected, found) and
+   the election stays `closed`.
+5. **tabulate**: winners per contest; ties broken by a lot seeded from the roll fingerprint.
+6. **certify**: the certificate (JSON and HTML, with its SHA-256) is stored, the election
+   becomes `certified` and the database refuses any change to its results.
+
+Certifying a certified election does nothing and logs its certificate.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    schedule="* * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    is_paused_upon_creation=False,
+    dagrun_timeout=timedelta(minutes=30),
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=10)},
+    tags=["elections", "certification", "spark"],
+    doc_md=__doc__,
+    params={
+        "election_id": Param(None, type=["null", "string"], title="Election id",
+                             description="Leave empty to certify the next election that "
+                                         "has closed."),
+    },
+)
+def certify_election():
+    @task.short_circuit
+    def choose_election(params=None) -> str | None:
+        """The election to certify; none (and every later step skipped) when there is
+        nothing to do or it is already certified."""
+        import logging
+
+        from tallyflow.certification import due_elections, existing_certificate
+        from tallyflow.settings import get_settings
+
+        log = logging.getLogger(__name__)
+        url = get_settings().database_url
+        election_id = params.get("election_id") or next(iter(due_elections(url)), None)
+        if election_id is None:
+            log.info("no election waits for certification")
+            return None
+        existing = existing_certificate(url, election_id)
+        if existing is not None:
+            log.info("%s is already certified (%s, sha256 %s): nothing to do", election_id,
+                     existing["certified_at"], existing["certificate_sha256"])
+            return None
+        return election_id
+
+    @task
+    def close(election_id: str) -> str:
+        from tallyflow.certification import close_election
+        from tallyflow.settings import get_settings
+
+        return close_election(get_settings().database_url, election_id,
+                              actor="airflow")["closes_at"]
+
+    @task
+    def drain(election_id: str) -> dict[str, int]:
+        import logging
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from jobs.tally_votes import run_micro_batches
+        from tallyflow.certification import CertificationRefused, drain
+        from tallyflow.settings import get_settings
+        from tallyflow.stack.spark import session
+
+        settings = get_settings()
+        say = logging.getLogger(__name__).info
+        partitions = list(range(settings.votes_partitions))
+        spark = session(settings.spark_remote)
+        try:
+            offsets = drain(
+                settings.database_url, election_id, settings.kafka_bootstrap,
+                settings.votes_topic, partitions,
+                lambda: run_micro_batches(spark, settings.database_url,
+                                          settings.kafka_bootstrap, settings.votes_topic,
+                                          partitions, seconds=600, stop_when_idle=True,
+                                          say=say),
+                actor="airflow", timeout=900, say=say)
+        except CertificationRefused as err:
+            raise AirflowFailException(str(err)) from err
+        finally:
+            spark.stop()
+        return {str(p): o for p, o in offsets.items()}
+
+    @task
+    def recount(election_id: str) -> dict:
+        from jobs.recount_election import recount
+        from tallyflow.certification import audited
+        from tallyflow.settings import get_settings
+        from tallyflow.stack.spark import session
+
+        settings = get_settings()
+        spark = session(settings.spark_remote)
+        try:
+            with audited(settings.database_url, election_id, "recount", "airflow") as detail:
+                counted = recount(spark, settings.database_url, election_id)
+                detail.update(vars(counted))
+        finally:
+            spark.stop()
+        return vars(counted)
+
+    @task
+    def reconcile(election_id: str, final_offsets: dict[str, int]) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from tallyflow.certification import CertificationRefused, reconcile
+        from tallyflow.settings import get_settings
+
+        settings = get_settings()
+        try:
+            return reconcile(settings.database_url, election_id, settings.votes_topic,
+                             {int(p): o for p, o in final_offsets.items()},
+                             project_dir=settings.data_quality_dir, actor="airflow")
+        except CertificationRefused as err:
+            raise AirflowFailException(str(err)) from err
+
+    @task
+    def tabulate(election_id: str) -> list[dict]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from tallyflow.certification import CertificationRefused, tabulate
+        from tallyflow.settings import get_settings
+
+        try:
+            return tabulate(get_settings().database_url, election_id, actor="airflow")
+        except CertificationRefused as err:
+            raise AirflowFailException(str(err)) from err
+
+    @task
+    def certify(election_id: str, contests: list[dict], reconciliation: dict,
+                final_offsets: dict[str, int]) -> dict:
+        import logging
+
+        from tallyflow.certification import certify
+        from tallyflow.settings import get_settings
+
+        settings = get_settings()
+        certified = certify(settings.database_url, election_id, contests=contests,
+                            reconciliation=reconciliation, topic=settings.votes_topic,
+                            final_offsets=final_offsets, actor="airflow",
+                            out_dir=settings.certificates_dir)
+        logging.getLogger(__name__).info("certified %s: sha256 %s", election_id,
+                                         certified["certificate_sha256"])
+        return {k: v for k, v in certified.items() if k != "certificate"}
+
+    election_id = choose_election()
+    closed = close(election_id)
+    offsets = drain(election_id)
+    closed >> offsets
+    counted = recount(election_id)
+    offsets >> counted
+    reconciliation = reconcile(election_id, offsets)
+    counted >> reconciliation
+    contests = tabulate(election_id)
+    reconciliation >> contests
+    certify(election_id, contests, reconciliation, offsets)
+
+
+certify_election()

@@ -1,0 +1,56 @@
+"""The certify_election DAG, run with dag.test() on the real services."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tallyflow import db
+from tallyflow.certification import due_elections
+from tests.dags.test_election_dags import _dag, _task_states
+
+STEPS = ["choose_election", "close", "drain", "recount", "reconcile", "tabulate", "certify"]
+
+
+def test_certify_election_picks_up_a_closed_election_and_certifies_it(
+    airflow_db, services_env, services_settings, postgres_url, kafka_bootstrap, new_election,
+    tmp_path
+):
+    from confluent_kafka import Producer
+
+    from tallyflow.votes.event import VoteEvent
+    from tests.conftest import open_for_voting
+
+    election = new_election()
+    eid = election.election_id
+    issued = open_for_voting(postgres_url, eid, 40, 2, tmp_path)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    for _voter, credential in issued[:25]:
+        event = VoteEvent.ballot(eid, credential, "north-1", {"president": ["chen-wei"]})
+        producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
+    assert producer.flush(30) == 0
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:  # its closing time passes
+        cur.execute("update elections set opens_at = now() - interval '1 hour', "
+                    "closes_at = now() where election_id = %s", (eid,))
+    assert eid in due_elections(postgres_url)
+
+    run = _dag("certify_election").test()
+
+    assert run.state == "success", _task_states(run)
+    assert _task_states(run) == dict.fromkeys(STEPS, "success")
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select status from elections where election_id = %s", (eid,))
+        assert cur.fetchone() == ("certified",)
+        cur.execute("select certificate_sha256 from certificates where election_id = %s",
+                    (eid,))
+        (digest,) = cur.fetchone()
+    published = services_settings.certificates_dir / f"{eid}.json"
+    text = published.read_text(encoding="utf-8").rstrip("\n")
+    assert hashlib.sha256(text.encode()).hexdigest() == digest
+    assert '"votes":25' in text
+    assert eid not in due_elections(postgres_url)
+
+    again = _dag("certify_election").test(run_conf={"election_id": eid})
+
+    states = _task_states(again)
+    assert states.pop("choose_election") == "success"
+    assert set(states.values()) == {"skipped"}  # already certified: nothing to do
