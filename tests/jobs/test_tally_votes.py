@@ -212,3 +212,23 @@ def test_a_batch_ends_while_events_keep_arriving(spark, postgres_url, kafka_boot
 
     assert results, "no batch finished while events were arriving"
     assert all(r.seconds < 60 for r in results)
+
+
+def test_a_backlog_larger_than_a_batch_drains_in_capped_batches(
+    spark, postgres_url, kafka_bootstrap, topic, open_election
+):
+    election, voters = open_election
+    events = [VoteEvent.ballot(election.election_id, credential, region,
+                               {"mayor": [MAYORS[0]]}) for _v, credential, region in voters[:60]]
+    # One produce batch per partition: Tansu's watermark then says each partition ends
+    # one event past the batch's first offset, far before its real end.
+    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in events])
+
+    results = run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
+                                seconds=120, stop_when_idle=True, max_per_partition=6,
+                                say=lambda _m: None)
+
+    assert sum(r.accepted for r in results) == 60
+    assert len(results) >= 60 // (6 * len(PARTITIONS))
+    assert max(r.events for r in results) <= 6 * len(PARTITIONS)
+    assert _aggregates(postgres_url, election.election_id)["checkins"] == 60
