@@ -162,7 +162,7 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
                     f"the tally did not drain {topic} within {timeout:.0f} s",
                     [{"check": "drain", "where": topic, "expected": "0 events behind",
                       "found": f"{behind:,} events behind"}])
-            say(f"another tally is running; waiting for it ({behind:,} events behind)")
+            say(f"{behind:,} events not tallied yet; waiting for the running tally")
             time.sleep(1.0)
         detail.update(topic=topic, final_offsets={str(p): o for p, o in committed.items()})
     return committed
@@ -611,7 +611,13 @@ def certificate_html(certificate: Mapping[str, Any], digest: str) -> str:
     offsets = certificate["final_offsets"]
     parts.append(f"</table><p>Final offsets of <code>{e(offsets['topic'])}</code>: "
                  f"<code>{e(json.dumps(offsets['partitions'], sort_keys=True))}</code></p>")
-    parts.append("</body></html>")
+    quality = certificate.get("data_quality") or {}
+    parts.append("<h2>Data quality</h2><p>Validation runs "
+                 f"{e(', '.join(str(i) for i in quality.get('validation_run_ids', [])))}."
+                 "</p><ul>")
+    parts += [f"<li>{e(suite)}: <a href='/data-docs/{e(path)}'>{e(path)}</a></li>"
+              for suite, path in sorted((quality.get("reports") or {}).items())]
+    parts.append("</ul></body></html>")
     return "\n".join(parts)
 
 

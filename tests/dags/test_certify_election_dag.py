@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 from tallyflow import db
 from tallyflow.certification import due_elections
@@ -24,14 +25,18 @@ def test_certify_election_picks_up_a_closed_election_and_certifies_it(
     eid = election.election_id
     issued = open_for_voting(postgres_url, eid, 40, 2, tmp_path)
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    # Closed long ago, so it is the first election waiting: the casting API stamped its
+    # ballots while it was open.
+    opened, closed = datetime(2001, 1, 1, 7, tzinfo=UTC), datetime(2001, 1, 1, 19, tzinfo=UTC)
     for _voter, credential in issued[:25]:
-        event = VoteEvent.ballot(eid, credential, "north-1", {"president": ["chen-wei"]})
+        event = VoteEvent.ballot(eid, credential, "north-1", {"president": ["chen-wei"]},
+                                 received_at=opened + timedelta(hours=1))
         producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
     assert producer.flush(30) == 0
-    with db.connection(postgres_url) as conn, conn.cursor() as cur:  # its closing time passes
-        cur.execute("update elections set opens_at = now() - interval '1 hour', "
-                    "closes_at = now() where election_id = %s", (eid,))
-    assert eid in due_elections(postgres_url)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("update elections set opens_at = %s, closes_at = %s "
+                    "where election_id = %s", (opened, closed, eid))
+    assert due_elections(postgres_url)[0] == eid
 
     run = _dag("certify_election").test()
 

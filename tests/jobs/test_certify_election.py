@@ -24,6 +24,7 @@ from tallyflow.certification import (
     tabulate,
 )
 from tallyflow.votes.event import VoteEvent
+from tests.api.test_casting_api import _ballot
 from tests.jobs.test_tally_votes import MAYORS, PARTITIONS, _produce, _scenario
 
 QUIET = {"say": lambda _m: None}
@@ -103,6 +104,9 @@ def test_certificate_matches_an_independent_count_and_locks_the_results(
         == served.headers["X-Certificate-SHA256"]
     assert client.get(f"/api/v1/elections/{eid}/certificate.html").data.decode() == page
     assert client.get("/api/v1/elections/no-such/certificate").status_code == 404
+    cast = client.post(f"/api/v1/elections/{eid}/ballots",
+                       json=_ballot(voters[-1][1], voters[-1][2]))
+    assert cast.status_code == 409 and "closed" in cast.json["title"]
     row = next(r for r in public_elections(postgres_url) if r["election_id"] == eid)
     label = results_label(row)
     assert label.children[0].children == "Official"
