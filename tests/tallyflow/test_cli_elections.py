@@ -47,6 +47,13 @@ def test_create_seed_validate_list_show_and_open(services_env, election_id, tmp_
     assert main(["election", "open", election_id]) == 0
     assert "voter roll fingerprint" in capsys.readouterr().out
 
+    assert main(["certify", "--election", election_id]) == 0
+    certified = capsys.readouterr()
+    assert f"{election_id} certified: sha256 " in certified.out
+    assert "json: " in certified.out and "reconciled: every check holds" in certified.err
+    assert main(["certify", "--election", election_id]) == 0
+    assert "was already certified" in capsys.readouterr().out
+
 
 def test_a_bad_definition_lists_every_problem_and_exits_2(services_env, tmp_path, capsys):
     path = tmp_path / "bad.yaml"
@@ -82,4 +89,6 @@ def test_unknown_elections_are_named(services_env, capsys):
     assert main(["election", "show", "no-such-election"]) == 2
     assert "tallyflow: no election with id 'no-such-election'" in capsys.readouterr().err
     assert main(["registrations", "seed", "--election", "no-such-election", "--voters", "5"]) == 2
+    assert "no election with id 'no-such-election'" in capsys.readouterr().err
+    assert main(["certify", "--election", "no-such-election"]) == 2
     assert "no election with id 'no-such-election'" in capsys.readouterr().err
