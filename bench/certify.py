@@ -12,15 +12,9 @@ total against the target (<= 60 s), and peak memory of the Spark server and the 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import random
-import resource
-import tempfile
-import threading
 import time
 from pathlib import Path
-
-import psutil
 
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
@@ -29,9 +23,6 @@ from tallyflow.elections import store
 from tallyflow.elections.definition import load_definition
 from tallyflow.registrations.quality import validate_registrations
 from tallyflow.registrations.roll import seed_registrations
-from tallyflow.settings import Settings
-from tallyflow.stack import Stack
-from tallyflow.stack.process import free_port_env
 from tallyflow.stack.spark import session
 from tallyflow.votes.event import VoteEvent
 
@@ -43,84 +34,61 @@ PARKS = ["playground", "bike-paths", "lake-cleanup", "dog-park"]
 
 
 def main() -> None:
-    from pipeline import produce  # bench/pipeline.py, beside this file
+    from pipeline import PeakMemory, embedded_stack, peak_rss_line, produce  # beside this file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="tallyflow-bench-") as home:
-        settings = Settings.from_env({**free_port_env(Path(home)),
-                                      "TALLYFLOW_SPARK_DRIVER_MEMORY": "2g"})
-        stack = Stack(settings, say=lambda message: None)
-        try:
-            spark_proc = stack.launch_spark()
-            stack.prepare_database(stack.launch_postgres())
-            stack.prepare_broker(stack.launch_kafka())
-            stack.await_spark(spark_proc)
-            url, bootstrap = settings.database_url, settings.kafka_bootstrap
-            topic, partitions = settings.votes_topic, list(range(settings.votes_partitions))
-            election = load_definition(EXAMPLE, opens_at="now", closes_at="+6h")
-            eid = election.election_id
-            store.create_election(url, election)
-            issued: list[tuple[str, str]] = []
-            t0 = time.perf_counter()
-            print(f"registering {args.ballots:,} voters...", flush=True)
-            seed_registrations(url, eid, args.ballots, seed=1, credentials_sink=issued.extend)
-            validate_registrations(url, eid, settings.data_quality_dir)
-            store.schedule_election(url, eid)
-            store.open_election(url, eid)
-            print(f"  registered and opened in {time.perf_counter() - t0:.0f} s", flush=True)
-            rng = random.Random(7)
-            ballots = []
-            for _voter, credential in issued:
-                event = VoteEvent.ballot(eid, credential, "east-a", {
-                    "mayor": [rng.choice(MAYORS)],
-                    "council": rng.sample(COUNCIL, rng.choice([1, 2, 2])),
-                    "park-priorities": rng.sample(PARKS, rng.randint(0, 3)),
-                })
-                ballots.append((event.key, event.to_json()))
-            seconds = produce(bootstrap, topic, ballots, None)
-            del ballots
-            print(f"  produced {len(issued):,} ballots in {seconds:.0f} s", flush=True)
-            spark = session(settings.spark_remote)
-            t0 = time.perf_counter()
-            results = run_micro_batches(spark, url, bootstrap, topic, partitions, seconds=3600,
-                                        stop_when_idle=True, say=lambda m: None)
-            print(f"  tallied {sum(r.accepted for r in results):,} ballots in "
-                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+    with embedded_stack() as (settings, spark_proc):
+        url, bootstrap = settings.database_url, settings.kafka_bootstrap
+        topic, partitions = settings.votes_topic, list(range(settings.votes_partitions))
+        election = load_definition(EXAMPLE, opens_at="now", closes_at="+6h")
+        eid = election.election_id
+        store.create_election(url, election)
+        issued: list[tuple[str, str]] = []
+        t0 = time.perf_counter()
+        print(f"registering {args.ballots:,} voters...", flush=True)
+        seed_registrations(url, eid, args.ballots, seed=1, credentials_sink=issued.extend)
+        validate_registrations(url, eid, settings.data_quality_dir)
+        store.schedule_election(url, eid)
+        store.open_election(url, eid)
+        print(f"  registered and opened in {time.perf_counter() - t0:.0f} s", flush=True)
+        rng = random.Random(7)
+        ballots = []
+        for _voter, credential in issued:
+            event = VoteEvent.ballot(eid, credential, "east-a", {
+                "mayor": [rng.choice(MAYORS)],
+                "council": rng.sample(COUNCIL, rng.choice([1, 2, 2])),
+                "park-priorities": rng.sample(PARKS, rng.randint(0, 3)),
+            })
+            ballots.append((event.key, event.to_json()))
+        seconds = produce(bootstrap, topic, ballots, None)
+        del ballots
+        print(f"  produced {len(issued):,} ballots in {seconds:.0f} s", flush=True)
+        spark = session(settings.spark_remote)
+        t0 = time.perf_counter()
+        results = run_micro_batches(spark, url, bootstrap, topic, partitions, seconds=3600,
+                                    stop_when_idle=True, say=lambda m: None)
+        print(f"  tallied {sum(r.accepted for r in results):,} ballots in "
+              f"{time.perf_counter() - t0:.0f} s", flush=True)
 
-            spark_ps = psutil.Process(spark_proc.pid)
-            peak = {"spark": 0}
-            sampling = threading.Event()
-
-            def sample() -> None:
-                while not sampling.is_set():
-                    rss = 0
-                    for process in [spark_ps, *spark_ps.children(True)]:
-                        with contextlib.suppress(psutil.NoSuchProcess):
-                            rss += process.memory_info().rss
-                    peak["spark"] = max(peak["spark"], rss)
-                    time.sleep(0.5)
-
-            threading.Thread(target=sample, daemon=True).start()
-            print("certifying...", flush=True)
-            t0 = time.perf_counter()
-            certified = certify_election(
-                Services(url, bootstrap, topic, partitions, spark,
-                         quality_dir=settings.data_quality_dir,
-                         certificates_dir=settings.certificates_dir, say=print),
-                eid, actor="bench")
-            total = time.perf_counter() - t0
-            sampling.set()
-            with db.connection(url) as conn, conn.cursor() as cur:
-                cur.execute("select action, detail ->> 'seconds' from election_audit_log "
-                            "where election_id = %s and action like 'certify.%%' "
-                            "order by audit_id", (eid,))
-                steps = cur.fetchall()
-            spark.stop()
-        finally:
-            stack.stop()
+        memory = PeakMemory(spark_proc.pid)
+        print("certifying...", flush=True)
+        t0 = time.perf_counter()
+        certified = certify_election(
+            Services(url, bootstrap, topic, partitions, spark,
+                     quality_dir=settings.data_quality_dir,
+                     certificates_dir=settings.certificates_dir, say=print),
+            eid, actor="bench")
+        total = time.perf_counter() - t0
+        memory.stop()
+        with db.connection(url) as conn, conn.cursor() as cur:
+            cur.execute("select action, detail ->> 'seconds' from election_audit_log "
+                        "where election_id = %s and action like 'certify.%%' "
+                        "order by audit_id", (eid,))
+            steps = cur.fetchall()
+        spark.stop()
 
     turnout = certified["certificate"]["turnout"]["ballots"]
     print(f"\ncertification benchmark: {turnout:,} counted ballots, "
@@ -129,8 +97,7 @@ def main() -> None:
         print(f"  {action.removeprefix('certify.'):<10} {float(step_seconds):6.2f} s")
     print(f"  close -> certificate {total:.1f} s (target <= 60 s)")
     print(f"  certificate sha256 {certified['certificate_sha256']}")
-    print(f"  peak RSS: Spark server {peak['spark'] / 2**20:,.0f} MiB, driver "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    print(peak_rss_line(memory))
 
 
 if __name__ == "__main__":

@@ -82,13 +82,10 @@ def raw_read_rate(bootstrap: str, topic: str, partitions: int) -> tuple[int, flo
     return seen, seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=400_000)
-    parser.add_argument("--steady-seconds", type=float, default=60.0)
-    parser.add_argument("--steady-rate", type=float, default=2_000.0)
-    args = parser.parse_args()
-
+@contextlib.contextmanager
+def embedded_stack():
+    """PostgreSQL, the broker and a Spark Connect server (2 GB driver) on free ports, in a
+    temporary home: (settings, the Spark server's process). Everything stops on exit."""
     with tempfile.TemporaryDirectory(prefix="tallyflow-bench-") as home:
         settings = Settings.from_env({**free_port_env(Path(home)),
                                       "TALLYFLOW_SPARK_DRIVER_MEMORY": "2g"})
@@ -98,77 +95,102 @@ def main() -> None:
             stack.prepare_database(stack.launch_postgres())
             stack.prepare_broker(stack.launch_kafka())
             stack.await_spark(spark_proc)
-            url, bootstrap = settings.database_url, settings.kafka_bootstrap
-            partitions = list(range(settings.votes_partitions))
-            voters = args.events + int(args.steady_seconds * args.steady_rate) + 20
-            election = load_definition(EXAMPLE, opens_at="now", closes_at="+6h")
-            store.create_election(url, election)
-            issued: list[tuple[str, str]] = []
-            print(f"registering {voters:,} voters...", flush=True)
-            seed_registrations(url, election.election_id, voters, seed=1,
-                               credentials_sink=issued.extend)
-            validate_registrations(url, election.election_id, settings.data_quality_dir)
-            store.schedule_election(url, election.election_id)
-            store.open_election(url, election.election_id)
-            ballots = []
-            for i, (_voter, credential) in enumerate(issued):
-                event = VoteEvent.ballot(election.election_id, credential, "north-1",
-                                         {"president": [CANDIDATES[i % 3]]})
-                ballots.append((event.key, event.to_json()))
-            warm_ups, ballots = ballots[:10], ballots[10:]
-            backlog, steady = ballots[: args.events], ballots[args.events:]
-
-            # Warm up as the running platform is: one small batch before the clock starts.
-            spark = session(settings.spark_remote)
-            produce(bootstrap, settings.votes_topic, warm_ups, None)
-            run_micro_batches(spark, url, bootstrap, settings.votes_topic, partitions,
-                              seconds=120, stop_when_idle=True, say=lambda m: None)
-
-            seconds = produce(bootstrap, settings.votes_topic, backlog, None)
-            print(f"produced {len(backlog):,} events in {seconds:.1f} s", flush=True)
-            raw, raw_seconds = raw_read_rate(bootstrap, settings.votes_topic, len(partitions))
-            raw_rate = raw / raw_seconds
-
-            spark_ps = psutil.Process(spark_proc.pid)
-            peak = {"spark": 0}
-            sampling = threading.Event()
-
-            def sample() -> None:
-                while not sampling.is_set():
-                    rss = 0
-                    for process in [spark_ps, *spark_ps.children(True)]:
-                        with contextlib.suppress(psutil.NoSuchProcess):  # a worker that ended
-                            rss += process.memory_info().rss
-                    peak["spark"] = max(peak["spark"], rss)
-                    time.sleep(0.5)
-
-            threading.Thread(target=sample, daemon=True).start()
-            t0 = time.perf_counter()
-            results = run_micro_batches(spark, url, bootstrap, settings.votes_topic, partitions,
-                                        seconds=3600, stop_when_idle=True, say=print)
-            drain = time.perf_counter() - t0
-            counted = sum(r.accepted for r in results)
-
-            # Ballots come from another process, as from the casting API or the simulator.
-            spawn = multiprocessing.get_context("spawn")
-            stop = spawn.Event()
-            producer = spawn.Process(
-                target=produce,
-                args=(bootstrap, settings.votes_topic, steady, args.steady_rate, stop))
-            producer.start()
-            steady_results = run_micro_batches(
-                spark, url, bootstrap, settings.votes_topic, partitions,
-                seconds=args.steady_seconds, say=lambda m: None)
-            stop.set()
-            producer.join()
-            sampling.set()
-            latencies = sorted(
-                (r.committed_at - t).total_seconds()
-                for r in steady_results for t in (r.broker_times or []) if t is not None
-            )
-            spark.stop()
+            yield settings, spark_proc
         finally:
             stack.stop()
+
+
+class PeakMemory:
+    """Samples a process tree's resident memory twice a second until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            rss = 0
+            for process in [self.root, *self.root.children(True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):  # a worker that ended
+                    rss += process.memory_info().rss
+            self.peak = max(self.peak, rss)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def peak_rss_line(spark: PeakMemory) -> str:
+    return (f"  peak RSS: Spark server {spark.peak / 2**20:,.0f} MiB, driver "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--steady-seconds", type=float, default=60.0)
+    parser.add_argument("--steady-rate", type=float, default=2_000.0)
+    args = parser.parse_args()
+
+    with embedded_stack() as (settings, spark_proc):
+        url, bootstrap = settings.database_url, settings.kafka_bootstrap
+        partitions = list(range(settings.votes_partitions))
+        voters = args.events + int(args.steady_seconds * args.steady_rate) + 20
+        election = load_definition(EXAMPLE, opens_at="now", closes_at="+6h")
+        store.create_election(url, election)
+        issued: list[tuple[str, str]] = []
+        print(f"registering {voters:,} voters...", flush=True)
+        seed_registrations(url, election.election_id, voters, seed=1,
+                           credentials_sink=issued.extend)
+        validate_registrations(url, election.election_id, settings.data_quality_dir)
+        store.schedule_election(url, election.election_id)
+        store.open_election(url, election.election_id)
+        ballots = []
+        for i, (_voter, credential) in enumerate(issued):
+            event = VoteEvent.ballot(election.election_id, credential, "north-1",
+                                     {"president": [CANDIDATES[i % 3]]})
+            ballots.append((event.key, event.to_json()))
+        warm_ups, ballots = ballots[:10], ballots[10:]
+        backlog, steady = ballots[: args.events], ballots[args.events:]
+
+        # Warm up as the running platform is: one small batch before the clock starts.
+        spark = session(settings.spark_remote)
+        produce(bootstrap, settings.votes_topic, warm_ups, None)
+        run_micro_batches(spark, url, bootstrap, settings.votes_topic, partitions,
+                          seconds=120, stop_when_idle=True, say=lambda m: None)
+
+        seconds = produce(bootstrap, settings.votes_topic, backlog, None)
+        print(f"produced {len(backlog):,} events in {seconds:.1f} s", flush=True)
+        raw, raw_seconds = raw_read_rate(bootstrap, settings.votes_topic, len(partitions))
+        raw_rate = raw / raw_seconds
+
+        memory = PeakMemory(spark_proc.pid)
+        t0 = time.perf_counter()
+        results = run_micro_batches(spark, url, bootstrap, settings.votes_topic, partitions,
+                                    seconds=3600, stop_when_idle=True, say=print)
+        drain = time.perf_counter() - t0
+        counted = sum(r.accepted for r in results)
+
+        # Ballots come from another process, as from the casting API or the simulator.
+        spawn = multiprocessing.get_context("spawn")
+        stop = spawn.Event()
+        producer = spawn.Process(
+            target=produce,
+            args=(bootstrap, settings.votes_topic, steady, args.steady_rate, stop))
+        producer.start()
+        steady_results = run_micro_batches(
+            spark, url, bootstrap, settings.votes_topic, partitions,
+            seconds=args.steady_seconds, say=lambda m: None)
+        stop.set()
+        producer.join()
+        memory.stop()
+        latencies = sorted(
+            (r.committed_at - t).total_seconds()
+            for r in steady_results for t in (r.broker_times or []) if t is not None
+        )
+        spark.stop()
 
     print(f"\npipeline benchmark ({len(partitions)} partitions)")
     print(f"  raw read, plain consumer     {raw - len(warm_ups):,} events in {raw_seconds:.2f} s = "
@@ -189,8 +211,7 @@ def main() -> None:
               f"events in {statistics.mean(r.seconds for r in steady_results):.2f} s, one every "
               f"{args.steady_seconds / len(steady_results):.2f} s; mean seconds per step: "
               + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
-    print(f"  peak RSS: Spark server {peak['spark'] / 2**20:,.0f} MiB, driver "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    print(peak_rss_line(memory))
 
 
 if __name__ == "__main__":
