@@ -14,6 +14,44 @@ create table if not exists partition_accepted_totals (
 create index if not exists rejected_events_partition_idx
     on rejected_events (topic, partition);
 
+-- Every aggregate count of every election as (metric, item, value) cells: what the
+-- data-quality gate watches and what certification compares with the recount. Filter by
+-- election_id: the filter reaches each aggregate table.
+create or replace view aggregate_cells as
+select election_id, 'option' as metric, contest_id || '/' || option_id as item, votes as value
+from option_totals
+union all
+select election_id, 'option_region', contest_id || '/' || option_id || '/' || region_id, votes
+from option_region_totals
+union all
+select election_id, 'contest_ballots', contest_id, ballots
+from contest_ballot_totals
+union all
+select election_id, 'contest_blank', contest_id, blank_ballots
+from contest_ballot_totals
+union all
+select election_id, 'contest_undervote', contest_id, undervoted_ballots
+from contest_ballot_totals
+union all
+select election_id, 'contest_overvote', contest_id, overvoted_ballots
+from contest_ballot_totals
+union all
+select election_id, 'turnout', region_id, ballots
+from turnout_by_region
+union all
+select election_id, 'demographic', age_band || '/' || gender, ballots
+from turnout_by_demographic
+union all
+select
+    election_id,
+    'minute',
+    to_char(minute at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+    ballots
+from ballots_per_minute
+union all
+select election_id, 'rejected', reason, events
+from rejected_totals;
+
 -- The latest recount of an election, from the ballots and check-ins ledgers alone: one
 -- row per cell (metric, item), in the same terms as the live aggregates.
 create table if not exists recount_cells (

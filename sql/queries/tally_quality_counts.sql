@@ -1,23 +1,7 @@
 -- Every aggregate count of one election now, beside what it stood at when last checked.
 with current_counts as (
-    select 'option' as metric, contest_id || '/' || option_id as item, votes as value
-    from option_totals
-    where election_id = %(election_id)s
-    union all
-    select 'option_region', contest_id || '/' || option_id || '/' || region_id, votes
-    from option_region_totals
-    where election_id = %(election_id)s
-    union all
-    select 'contest_ballots', contest_id, ballots
-    from contest_ballot_totals
-    where election_id = %(election_id)s
-    union all
-    select 'turnout', region_id, ballots
-    from turnout_by_region
-    where election_id = %(election_id)s
-    union all
-    select 'rejected', reason, events
-    from rejected_totals
+    select metric, item, value
+    from aggregate_cells
     where election_id = %(election_id)s
 ),
 
