@@ -254,7 +254,6 @@ def reconciliation_frames(url: str, election_id: str, topic: str,
             (frozen,) = cur.fetchone()
     partitions = frames["partitions"]
     partitions["accounted"] = partitions["accepted"] + partitions["rejected"]
-    partitions["consumed"] = [int(final_offsets[p]) for p in partitions["partition"]]
     frames["roll"] = pd.DataFrame([{"what": "roll fingerprint", "frozen": frozen or "",
                                     "current": roll_fingerprint(url, election_id)}])
     frames["quality"] = pd.DataFrame([{"what": "tally data-quality gate",

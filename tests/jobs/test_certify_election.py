@@ -290,3 +290,32 @@ def test_only_an_open_or_closed_election_can_be_certified(postgres_url, new_elec
     with pytest.raises(ElectionNotReady, match="is draft: only an open or closed"):
         close_election(postgres_url, election.election_id, actor="test")
     assert _audit(postgres_url, election.election_id) == [("certify.close", "failed")]
+
+
+def test_ballots_after_the_close_are_rejected_and_reconciliation_still_holds(
+    services, postgres_url, kafka_bootstrap, topic, open_election
+):
+    election, voters = open_election
+    eid = election.election_id
+    on_time = [VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[1]]})
+               for _voter, credential, region in voters[:30]]
+    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in on_time])
+    offsets = _certify_steps(services, eid)
+    late = [VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[2]]})
+            for _voter, credential, region in voters[30:40]]
+    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in late])
+    run_micro_batches(services.spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
+                      seconds=60, stop_when_idle=True, **QUIET)  # the running tally goes on
+    recount(services.spark, postgres_url, eid)
+
+    reconciled = reconcile(postgres_url, eid, topic, offsets,
+                           project_dir=services.quality_dir, actor="test")
+
+    partitions = reconciled["figures"]["partitions"]
+    assert sum(p["consumed"] for p in partitions.values()) == 40
+    assert sum(p["counted"] for p in partitions.values()) == 30
+    assert sum(p["rejected"] for p in partitions.values()) == 10
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select reason, count(*) from rejected_events where topic = %s "
+                    "group by reason", (topic,))
+        assert cur.fetchall() == [("closed", 10)]
