@@ -63,7 +63,7 @@ def receipt(receipt: str) -> Response:
 def _certificate(election_id: str):
     from tallyflow.certification import existing_certificate
 
-    return existing_certificate(get_settings().database_url, election_id)
+    return existing_certificate(get_settings().site_database_url, election_id)
 
 
 def _not_certified(election_id: str) -> Response:

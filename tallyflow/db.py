@@ -123,3 +123,12 @@ def query(name: str) -> str:
     if not path.is_file():
         raise KeyError(f"no query named {name!r} in {QUERIES_DIR}")
     return path.read_text()
+
+
+def enable_site_role(url: str, password: str) -> None:
+    """Let the site's read-only role log in with ``password``."""
+    from tallyflow.settings import SITE_ROLE
+
+    with connection(url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("alter role {} with login password {}").format(
+            sql.Identifier(SITE_ROLE), sql.Literal(password)))

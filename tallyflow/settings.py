@@ -13,9 +13,11 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 LOOPBACK = "127.0.0.1"
+# The results site's read-only PostgreSQL role (sql/migrations/0006_site_reader.sql).
+SITE_ROLE = "tallyflow_site"
 
 DEFAULT_PORTS = {
     "TALLYFLOW_POSTGRES_PORT": 54320,
@@ -40,6 +42,7 @@ class Settings:
     home: Path
     external_database_url: str | None
     external_airflow_database_url: str | None
+    external_site_database_url: str | None
     external_kafka_bootstrap: str | None
     external_spark_remote: str | None
     postgres_port: int
@@ -60,6 +63,7 @@ class Settings:
             home=home,
             external_database_url=_postgres_url(env, "TALLYFLOW_DATABASE_URL"),
             external_airflow_database_url=_postgres_url(env, "TALLYFLOW_AIRFLOW_DATABASE_URL"),
+            external_site_database_url=_postgres_url(env, "TALLYFLOW_SITE_DATABASE_URL"),
             external_kafka_bootstrap=_bootstrap(env, "TALLYFLOW_KAFKA_BOOTSTRAP"),
             external_spark_remote=_spark_remote(env, "TALLYFLOW_SPARK_REMOTE"),
             postgres_port=_port(env, "TALLYFLOW_POSTGRES_PORT"),
@@ -106,6 +110,11 @@ class Settings:
     def postgres_password_file(self) -> Path:
         return self.secrets_dir / "postgres-password"
 
+    @property
+    def site_password_file(self) -> Path:
+        """Password of the site's read-only role, generated on first start."""
+        return self.secrets_dir / "site-db-password"
+
     # -- which components are embedded ---------------------------------------------------
 
     @property
@@ -135,6 +144,37 @@ class Settings:
         if self.external_airflow_database_url:
             return self.external_airflow_database_url
         return with_database(self.database_url, "airflow")
+
+    def site_database_url_password(self) -> str | None:
+        """The password to give the site's role: from ``TALLYFLOW_SITE_DATABASE_URL`` (None
+        when that names another role), else one generated into the secrets directory."""
+        if self.external_site_database_url:
+            parts = urlsplit(self.external_site_database_url)
+            return unquote(parts.password or "") if parts.username == SITE_ROLE else None
+        if not self.site_password_file.exists():
+            import secrets
+
+            self.site_password_file.parent.mkdir(parents=True, exist_ok=True)
+            self.site_password_file.write_text(secrets.token_urlsafe(24) + "\n")
+            self.site_password_file.chmod(0o600)
+        return self.site_password_file.read_text().strip()
+
+    @property
+    def site_database_url(self) -> str:
+        """URL the results site reads with: the read-only ``tallyflow_site`` role on the
+        Tallyflow database, or ``TALLYFLOW_SITE_DATABASE_URL``."""
+        if self.external_site_database_url:
+            return self.external_site_database_url
+        try:
+            password = self.site_password_file.read_text().strip()
+        except FileNotFoundError:
+            raise SettingsError(
+                f"TALLYFLOW_SITE_DATABASE_URL is not set and {self.site_password_file} does "
+                f"not exist yet: run `tallyflow up` or `tallyflow init` first") from None
+        parts = urlsplit(self.database_url)
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, f"{SITE_ROLE}:{quote(password, safe='')}@{host}",
+                           parts.path, parts.query, ""))
 
     @property
     def kafka_bootstrap(self) -> str:

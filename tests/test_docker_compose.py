@@ -76,7 +76,7 @@ def test_ports_agree_between_services():
 def test_no_secret_is_written_in_the_file():
     text = (REPO_ROOT / "docker-compose.yml").read_text()
     for variable in ("POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET",
-                     "AIRFLOW_API_SECRET_KEY"):
+                     "AIRFLOW_API_SECRET_KEY", "SITE_DB_PASSWORD"):
         assert f"${{{variable}:?set in .env}}" in text
     literal_secrets = re.findall(
         r"^\s*[A-Z_]*(?:PASSWORD|SECRET|SECRET_KEY|FERNET_KEY):\s*(?!\$\{)\S.*$", text, re.MULTILINE

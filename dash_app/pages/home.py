@@ -23,9 +23,9 @@ layout = html.Div(
 
 @callback(Output("home-elections-table", "children"), Input("home-refresh", "n_intervals"))
 def refresh_elections(_n_intervals: int | None) -> html.Table | html.P:
-    return tables.elections_table(queries.public_elections(get_settings().database_url))
+    return tables.elections_table(queries.public_elections(get_settings().site_database_url))
 
 
 @callback(Output("home-health-table", "children"), Input("home-refresh", "n_intervals"))
 def refresh_health(_n_intervals: int | None) -> html.Table | html.P:
-    return tables.health_table(queries.component_health(get_settings().database_url))
+    return tables.health_table(queries.component_health(get_settings().site_database_url))

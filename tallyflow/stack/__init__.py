@@ -188,6 +188,9 @@ class Stack:
                 self._progress(f"postgres: created database {name}")
         applied = db.migrate(s.database_url)
         self._progress(f"postgres: {len(applied)} migration(s) applied to {redact(s.database_url)}")
+        site_password = s.site_database_url_password()
+        if site_password is not None:
+            db.enable_site_role(s.database_url, site_password)
 
     def prepare_broker(self, kafka: ManagedProcess | None) -> None:
         """Wait for the broker and create the topics Tallyflow uses."""

@@ -33,6 +33,19 @@ def test_embedded_database_url_uses_the_generated_password(tmp_path: Path):
     assert settings.airflow_database_url == "postgresql://tallyflow:s3cret-word@127.0.0.1:6000/airflow"
 
 
+def test_the_site_reads_as_its_own_role(tmp_path: Path):
+    settings = Settings.from_env({"TALLYFLOW_HOME": str(tmp_path),
+                                  "TALLYFLOW_DATABASE_URL": "postgresql://owner:pw@db:5432/tf"})
+    settings.secrets_dir.mkdir(parents=True)
+
+    with pytest.raises(SettingsError, match=r"TALLYFLOW_SITE_DATABASE_URL is not set .* init"):
+        _ = settings.site_database_url
+    settings.site_password_file.write_text("a/b@c\n")
+    assert settings.site_database_url == "postgresql://tallyflow_site:a%2Fb%40c@db:5432/tf"
+    chosen = Settings.from_env({"TALLYFLOW_SITE_DATABASE_URL": "postgresql://r:p@h:1/tf"})
+    assert chosen.site_database_url == "postgresql://r:p@h:1/tf"
+
+
 def test_embedded_database_url_before_first_up_says_what_to_do(tmp_path: Path):
     settings = Settings.from_env({"TALLYFLOW_HOME": str(tmp_path)})
 
