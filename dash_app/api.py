@@ -4,6 +4,8 @@ Routes (described in ``docs/openapi.yaml``, served at ``/api/v1/openapi.json``):
 
 - ``POST /api/v1/elections/{election_id}/ballots``: 202 with a receipt; 400, 404, 409.
 - ``GET /api/v1/receipts/{receipt}``: whether that ballot was counted.
+- ``GET /api/v1/elections/{election_id}/results`` (JSON) and ``.../results.csv``: the
+  results the site shows, from the same queries (``dash_app.results``).
 - ``GET /api/v1/elections/{election_id}/certificate``: the certificate's canonical JSON
   (its SHA-256 is the digest the site shows); ``.../certificate.html`` the readable page.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from pathlib import Path
 
 from flask import Blueprint, Response, request
@@ -87,6 +90,46 @@ def certificate_page(election_id: str) -> Response:
     if found is None:
         return _not_certified(election_id)
     return Response(found["html"], mimetype="text/html")
+
+
+ELECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _results(election_id: str) -> dict | None:
+    from dash_app.results import UnknownElection, load_results, results_document
+
+    if not ELECTION_ID.match(election_id):
+        return None
+    settings = get_settings()
+    try:
+        return results_document(load_results(settings.site_database_url, election_id,
+                                             settings.votes_topic))
+    except UnknownElection:
+        return None
+
+
+def _no_election(election_id: str) -> Response:
+    return _json(casting.Answer(404, {"status": 404, "title": "No such election",
+                                      "errors": [f"no election with id {election_id!r}"]}))
+
+
+@api.get("/elections/<election_id>/results")
+def results(election_id: str) -> Response:
+    document = _results(election_id)
+    if document is None:
+        return _no_election(election_id)
+    return Response(json.dumps(document, default=str), mimetype="application/json")
+
+
+@api.get("/elections/<election_id>/results.csv")
+def results_csv(election_id: str) -> Response:
+    from dash_app.results import results_csv
+
+    document = _results(election_id)
+    if document is None:
+        return _no_election(election_id)
+    return Response(results_csv(document), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={election_id}-results.csv"})
 
 
 @api.get("/openapi.json")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 
 
 def elections_table(rows: list[dict]) -> html.Table | html.P:
@@ -16,7 +16,7 @@ def elections_table(rows: list[dict]) -> html.Table | html.P:
         + [
             html.Tr(
                 [
-                    html.Td(row["title"]),
+                    html.Td(dcc.Link(row["title"], href=f"/elections/{row['election_id']}")),
                     html.Td(row["status"] + (" · test" if row["is_test"] else "")),
                     html.Td(row["opens_at"].strftime("%Y-%m-%d %H:%M")),
                     html.Td(row["closes_at"].strftime("%Y-%m-%d %H:%M")),

@@ -1,0 +1,113 @@
+"""Plotly figures for the results page, from plain rows: testable without a browser."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 15},
+          "paper_bgcolor": "white", "plot_bgcolor": "white"}
+
+
+def _figure(title: str, height: int = 320) -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(title={"text": title, "x": 0}, height=height, **LAYOUT)
+    return figure
+
+
+def totals_bar(contest: dict[str, Any]) -> go.Figure:
+    """Votes per option, largest first, in party (or colour-blind-safe) colours."""
+    options = sorted(contest["options"], key=lambda o: o["votes"])
+    figure = _figure(f"{contest['title']}: votes", height=80 + 44 * len(options))
+    figure.add_bar(
+        x=[o["votes"] for o in options], y=[o["name"] for o in options], orientation="h",
+        marker_color=[o["colour"] for o in options],
+        text=[f"{o['votes']:,} ({o['share']:.1f}%)" for o in options],
+        textposition="auto", hovertemplate="%{y}: %{x:,} votes<extra></extra>",
+    )
+    figure.update_xaxes(showgrid=True, gridcolor="#ddd")
+    return figure
+
+
+def shares_donut(contest: dict[str, Any]) -> go.Figure:
+    """Each option's share of the votes."""
+    figure = _figure(f"{contest['title']}: shares")
+    figure.add_pie(labels=[o["name"] for o in contest["options"]],
+                   values=[o["votes"] for o in contest["options"]], hole=0.55,
+                   marker_colors=[o["colour"] for o in contest["options"]], sort=False,
+                   textinfo="percent", hovertemplate="%{label}: %{value:,}<extra></extra>")
+    return figure
+
+
+def timeline(rows: list[dict[str, Any]]) -> go.Figure:
+    """Cumulative ballots counted, minute by minute."""
+    figure = _figure("Ballots counted over time")
+    figure.add_scatter(x=[r["minute"] for r in rows], y=[int(r["cumulative_ballots"])
+                                                          for r in rows],
+                       mode="lines", line={"color": "#0072b2", "width": 3},
+                       hovertemplate="%{x|%H:%M} UTC: %{y:,} ballots<extra></extra>")
+    figure.update_yaxes(rangemode="tozero", gridcolor="#ddd")
+    return figure
+
+
+def demographics_bar(cells: dict[str, Any]) -> go.Figure:
+    """Turnout by age band, one bar per gender; hidden small cells are left out and noted."""
+    figure = _figure("Turnout by age band and gender")
+    genders = sorted({key.split("/")[1] for key in cells})
+    bands = sorted({key.split("/")[0] for key in cells})
+    colours = {"female": "#cc79a7", "male": "#0072b2", "other": "#009e73",
+               "unknown": "#999999"}
+    for gender in genders:
+        keys = [f"{band}/{gender}" for band in bands]
+        figure.add_bar(name=gender, x=bands,
+                       y=[cells[k].value if k in cells else 0 for k in keys],
+                       text=[cells[k].label if k in cells else "" for k in keys],
+                       marker_color=colours.get(gender, "#999999"))
+    figure.update_layout(barmode="group", legend={"orientation": "h"})
+    return figure
+
+
+def rejected_bar(rows: list[dict[str, Any]]) -> go.Figure:
+    """Rejected ballots by reason."""
+    figure = _figure("Rejected ballots by reason")
+    figure.add_bar(x=[r["reason"] for r in rows], y=[int(r["events"]) for r in rows],
+                   marker_color="#d55e00", text=[f"{int(r['events']):,}" for r in rows])
+    return figure
+
+
+def tile_positions(region_ids: list[str]) -> dict[str, tuple[float, float]]:
+    """A deterministic hexagonal tile layout: regions in id order, row by row."""
+    columns = max(1, math.ceil(math.sqrt(len(region_ids))))
+    return {region: ((i % columns) + (0.5 if (i // columns) % 2 else 0.0),
+                     -(i // columns) * 0.87)
+            for i, region in enumerate(sorted(region_ids))}
+
+
+def tile_map(regions: list[dict[str, Any]], colour_by: str,
+             option_colours: dict[str, str]) -> go.Figure:
+    """The precincts as hexagon tiles, coloured by leading option or by turnout."""
+    figure = _figure("Precincts: " + ("leader" if colour_by == "leader" else "turnout"),
+                     height=360)
+    positions = tile_positions([r["region_id"] for r in regions])
+    if colour_by == "leader":
+        colours = [option_colours.get(r["leader_option_id"] or "", "#dddddd") for r in regions]
+        marker = {"color": colours}
+    else:
+        turnout = [100 * int(r["ballots"]) / int(r["registered"]) if r["registered"] else 0
+                   for r in regions]
+        marker = {"color": turnout, "colorscale": "Cividis", "cmin": 0, "cmax": 100,
+                  "colorbar": {"title": "%"}}
+    figure.add_scatter(
+        x=[positions[r["region_id"]][0] for r in regions],
+        y=[positions[r["region_id"]][1] for r in regions],
+        mode="markers+text", text=[r["name"] for r in regions], textposition="middle center",
+        marker={"symbol": "hexagon", "size": 70, "line": {"color": "white", "width": 2},
+                **marker},
+        customdata=[[int(r["ballots"]), int(r["registered"])] for r in regions],
+        hovertemplate="%{text}: %{customdata[0]:,} of %{customdata[1]:,}<extra></extra>",
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, scaleanchor="x")
+    return figure

@@ -1,0 +1,198 @@
+"""An election's results as the site and the results API show them, from the aggregates only.
+
+``load_results`` reads every aggregate the results page needs in one snapshot, through the
+site's read-only role; the page's callbacks, the JSON and CSV exports and the tests all
+use it. Nothing here counts raw votes: the aggregates are already counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+
+import psycopg2.extensions
+from psycopg2.extras import RealDictCursor
+
+from tallyflow import db
+
+# A turnout or demographic cell with fewer ballots than this shows as "< k".
+SMALL_CELL = int(os.environ.get("TALLYFLOW_SMALL_CELL", "10"))
+# A lead below this share of the votes (percentage points) is "too close to call".
+TOO_CLOSE_POINTS = float(os.environ.get("TALLYFLOW_TOO_CLOSE_POINTS", "0.5"))
+# Colour-blind-safe colours (Okabe-Ito) for options without a party colour.
+SAFE_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
+                "#f0e442", "#000000"]
+
+
+class UnknownElection(LookupError):
+    """No election has this id (or it is not a valid id)."""
+
+
+def _rows(cur, name: str, params: dict) -> list[dict]:
+    cur.execute(db.query(name), params)
+    return [dict(row) for row in cur.fetchall()]
+
+
+def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
+    """Every aggregate behind one election's results page, read in one snapshot."""
+    params = {"election_id": election_id, "topic": topic}
+    with db.connection(url) as conn:
+        conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ,
+                         readonly=True)
+        with conn.cursor(cursor_factory=RealDictCursor) as cur:
+            election = _rows(cur, "results_election", params)
+            if not election:
+                raise UnknownElection(election_id)
+            raw = {name: _rows(cur, f"results_{name}", params) for name in (
+                "options", "contest_ballots", "regions", "timeline", "demographics",
+                "rejected", "quality")}
+            pipeline = _rows(cur, "pipeline_health", params)
+    return {"election": election[0], **raw, "pipeline": pipeline[0] if pipeline else None}
+
+
+# -- what the numbers say -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A count as shown: the number, or ``None`` with ``label`` "< k" when suppressed."""
+
+    value: int | None
+    label: str
+
+
+def suppress(counts: dict[str, int], k: int = SMALL_CELL) -> dict[str, Cell]:
+    """Counts with every cell below ``k`` hidden, and one more when a single hidden cell
+    could otherwise be worked out from the published total by subtraction."""
+    hidden = {key for key, n in counts.items() if 0 < n < k}
+    if len(hidden) == 1:
+        shown = sorted((n, key) for key, n in counts.items() if key not in hidden and n > 0)
+        if shown:
+            hidden.add(shown[0][1])
+    return {key: Cell(None, f"< {k}") if key in hidden else Cell(n, f"{n:,}")
+            for key, n in counts.items()}
+
+
+def contest_results(raw: dict[str, Any], too_close: float = TOO_CLOSE_POINTS) -> list[dict]:
+    """Per contest: options with votes and shares, the leader, margin and winners so far."""
+    ballots = {row["contest_id"]: row for row in raw["contest_ballots"]}
+    contests: dict[str, dict[str, Any]] = {}
+    for row in raw["options"]:
+        contest = contests.setdefault(row["contest_id"], {
+            "contest_id": row["contest_id"], "title": row["contest_title"],
+            "kind": row["kind"], "seats": row["seats"], "threshold": row["threshold"],
+            "options": [],
+        })
+        contest["options"].append({
+            "option_id": row["option_id"], "name": row["name"],
+            "party": row["party_name"], "colour": row["colour"], "votes": int(row["votes"]),
+        })
+    results = []
+    for contest in contests.values():
+        options = contest["options"]
+        for i, option in enumerate(options):
+            option["colour"] = option["colour"] or SAFE_COLOURS[i % len(SAFE_COLOURS)]
+        total = sum(o["votes"] for o in options)
+        for option in options:
+            option["share"] = round(100 * option["votes"] / total, 2) if total else 0.0
+        ranked = sorted(options, key=lambda o: (-o["votes"], o["name"]))
+        margin = (ranked[0]["share"] - ranked[1]["share"]) if len(ranked) > 1 else 100.0
+        counted = ballots.get(contest["contest_id"], {})
+        result = {
+            **contest,
+            "total_votes": total,
+            "ballots": int(counted.get("ballots") or 0),
+            "blank_ballots": int(counted.get("blank_ballots") or 0),
+            "overvoted_ballots": int(counted.get("overvoted_ballots") or 0),
+            "leader": ranked[0]["name"] if total else None,
+            "margin_points": round(margin, 2) if total else None,
+            "too_close": bool(total) and margin < too_close,
+            "leading": [o["name"] for o in ranked[: contest["seats"]]] if total else [],
+        }
+        if contest["kind"] == "yes_no":
+            votes = {o["option_id"]: o["votes"] for o in options}
+            needed = Fraction(contest["threshold"] or "1/2")
+            yes, cast = votes.get("yes", 0), votes.get("yes", 0) + votes.get("no", 0)
+            result["threshold_share"] = float(round(needed * 100, 2))
+            result["threshold_met"] = (cast > 0 and yes != cast - yes
+                                       and yes * needed.denominator >= needed.numerator * cast)
+        results.append(result)
+    return results
+
+
+def completeness(raw: dict[str, Any]) -> dict[str, Any]:
+    """Ballots counted, turnout against the registered, and regions reporting X of N."""
+    regions = raw["regions"]
+    registered = sum(int(r["registered"]) for r in regions)
+    counted = sum(int(r["ballots"]) for r in regions)
+    return {
+        "ballots": counted,
+        "registered": registered,
+        "turnout_percent": round(100 * counted / registered, 2) if registered else 0.0,
+        "regions_reporting": sum(1 for r in regions if r["ballots"]),
+        "regions": len(regions),
+    }
+
+
+def freshness(raw: dict[str, Any], now: datetime | None = None) -> dict[str, Any] | None:
+    pipeline = raw["pipeline"]
+    if pipeline is None:
+        return None
+    now = now or datetime.now(UTC)
+    return {"seconds_ago": max(0, round((now - pipeline["last_batch_at"]).total_seconds())),
+            "lag": pipeline["consumer_lag"], "freshness_ms": pipeline["freshness_ms"]}
+
+
+def is_embargoed(election: dict[str, Any]) -> bool:
+    """Tallies stay hidden until the close when the election embargoes them."""
+    return bool(election["is_tally_embargoed"]) and election["status"] in (
+        "draft", "scheduled", "open")
+
+
+def results_document(raw: dict[str, Any]) -> dict[str, Any]:
+    """The results as the JSON export gives them (and the page shows them)."""
+    election = raw["election"]
+    embargoed = is_embargoed(election)
+    demographics = suppress({f"{r['age_band']}/{r['gender']}": int(r["ballots"])
+                             for r in raw["demographics"]})
+    regions = suppress({r["region_id"]: int(r["ballots"]) for r in raw["regions"]})
+    return {
+        "election_id": election["election_id"],
+        "title": election["title"],
+        "status": election["status"],
+        "is_test": election["is_test"],
+        "official": election["certificate_sha256"] is not None,
+        "certificate_sha256": election["certificate_sha256"],
+        "roll_fingerprint": election["roll_fingerprint"],
+        "embargoed": embargoed,
+        "quality": (raw["quality"][0]["status"] if raw["quality"] else None),
+        "completeness": completeness(raw),
+        "turnout_by_region": {k: c.value if c.value is not None else c.label
+                              for k, c in regions.items()},
+        "turnout_by_age_band_and_gender": {k: c.value if c.value is not None else c.label
+                                           for k, c in demographics.items()},
+        "contests": [] if embargoed else contest_results(raw),
+        "rejected": {} if embargoed else {r["reason"]: int(r["events"])
+                                          for r in raw["rejected"]},
+    }
+
+
+def results_csv(document: dict[str, Any]) -> str:
+    """One row per contest × option: the CSV export."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["election_id", "status", "official", "contest_id", "contest", "option_id",
+                     "option", "party", "votes", "share_percent"])
+    for contest in document["contests"]:
+        for option in contest["options"]:
+            writer.writerow([document["election_id"], document["status"],
+                             "official" if document["official"] else "unofficial",
+                             contest["contest_id"], contest["title"], option["option_id"],
+                             option["name"], option["party"] or "", option["votes"],
+                             f"{option['share']:.2f}"])
+    return buffer.getvalue()

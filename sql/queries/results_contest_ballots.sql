@@ -1,0 +1,3 @@
+select contest_id, ballots, blank_ballots, undervoted_ballots, overvoted_ballots
+from contest_ballot_totals
+where election_id = %(election_id)s

@@ -1,0 +1,182 @@
+"""The results page's numbers, figures and callbacks, and the results export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from dash import no_update
+
+from dash_app import figures
+from dash_app.results import Cell, completeness, contest_results, results_document, suppress
+from tallyflow import db
+from tests.dash_app.test_home import _text
+
+T = datetime(2026, 11, 3, 7, tzinfo=UTC)
+
+
+def _option(contest, option, votes, kind="plurality", seats=1, threshold=None, colour=None,
+            name=None):
+    return {"contest_id": contest, "contest_title": contest.title(), "kind": kind,
+            "seats": seats, "threshold": threshold, "option_id": option,
+            "name": name or option.title(), "party_name": None, "colour": colour,
+            "votes": votes}
+
+
+def _raw(**changes) -> dict:
+    raw = {
+        "election": {"election_id": "e", "title": "E", "description": "", "status": "open",
+                     "is_test": False, "is_tally_embargoed": False, "opens_at": T,
+                     "closes_at": T, "roll_fingerprint": "ab" * 32,
+                     "certificate_sha256": None, "certified_at": None},
+        "options": [_option("mayor", "ann", 501, colour="#111111"),
+                    _option("mayor", "bob", 499, name="<script>alert(1)</script>"),
+                    _option("tram", "yes", 70, kind="yes_no", threshold="2/3"),
+                    _option("tram", "no", 30, kind="yes_no", threshold="2/3")],
+        "contest_ballots": [{"contest_id": "mayor", "ballots": 1000, "blank_ballots": 0,
+                             "undervoted_ballots": 0, "overvoted_ballots": 0}],
+        "regions": [{"region_id": "r1", "name": "One", "registered": 1500, "ballots": 1000,
+                     "leader_option_id": "ann"},
+                    {"region_id": "r2", "name": "Two", "registered": 500, "ballots": 0,
+                     "leader_option_id": None}],
+        "timeline": [{"minute": T, "cumulative_ballots": 400},
+                     {"minute": T, "cumulative_ballots": 1000}],
+        "demographics": [{"age_band": "18-24", "gender": "female", "ballots": 4},
+                         {"age_band": "18-24", "gender": "male", "ballots": 496},
+                         {"age_band": "25-34", "gender": "female", "ballots": 500}],
+        "rejected": [{"reason": "duplicate", "events": 7}],
+        "quality": [{"status": "ok", "checked_at": T, "failures": [], "report_url": "x.html"}],
+        "pipeline": None,
+    }
+    raw.update(changes)
+    return raw
+
+
+def test_small_cells_are_hidden_and_cannot_be_recovered_by_subtraction():
+    assert suppress({"a": 3, "b": 50, "c": 20}) == {
+        "a": Cell(None, "< 10"), "b": Cell(50, "50"), "c": Cell(None, "< 10")}
+    assert suppress({"a": 3, "b": 4, "c": 50}) == {
+        "a": Cell(None, "< 10"), "b": Cell(None, "< 10"), "c": Cell(50, "50")}
+    assert suppress({"a": 0, "b": 12}) == {"a": Cell(0, "0"), "b": Cell(12, "12")}
+    assert suppress({"a": 5}, k=5) == {"a": Cell(5, "5")}
+
+
+def test_contest_results_leader_margin_and_threshold():
+    mayor, tram = contest_results(_raw(), too_close=0.5)
+
+    assert mayor["leader"] == "Ann" and mayor["margin_points"] == 0.2 and mayor["too_close"]
+    assert [o["share"] for o in mayor["options"]] == [50.1, 49.9]
+    assert mayor["options"][0]["colour"] == "#111111"
+    assert mayor["options"][1]["colour"] == "#e69f00"  # colour-blind-safe fallback
+    assert tram["threshold_share"] == 66.67 and tram["threshold_met"] is True
+    assert not contest_results(_raw(), too_close=0.1)[0]["too_close"]
+
+
+def test_completeness_counts_regions_reporting():
+    assert completeness(_raw()) == {"ballots": 1000, "registered": 2000,
+                                    "turnout_percent": 50.0, "regions_reporting": 1,
+                                    "regions": 2}
+
+
+def test_an_embargo_hides_tallies_until_the_close():
+    raw = _raw()
+    raw["election"] = {**raw["election"], "is_tally_embargoed": True}
+
+    document = results_document(raw)
+
+    assert document["embargoed"] and document["contests"] == [] and document["rejected"] == {}
+    assert document["completeness"]["ballots"] == 1000
+    assert document["turnout_by_age_band_and_gender"]["18-24/female"] == "< 10"
+    closed = {**raw["election"], "status": "closed"}
+    assert results_document({**raw, "election": closed})["contests"]
+
+
+def test_figures_from_literal_rows():
+    mayor = contest_results(_raw())[0]
+
+    bar = figures.totals_bar(mayor)
+    assert list(bar.data[0].y) == ["<script>alert(1)</script>", "Ann"]  # largest last (top)
+    assert list(bar.data[0].x) == [499, 501]
+    donut = figures.shares_donut(mayor)
+    assert list(donut.data[0].values) == [501, 499]
+    assert figures.tile_positions(["b", "a", "c"]) == figures.tile_positions(["c", "b", "a"])
+    tiles = figures.tile_map(_raw()["regions"], "leader", {"ann": "#111111"})
+    assert list(tiles.data[0].marker.color) == ["#111111", "#dddddd"]
+    turnout = figures.tile_map(_raw()["regions"], "turnout", {})
+    assert list(turnout.data[0].marker.color) == [pytest.approx(66.67, 0.01), 0]
+    assert list(figures.timeline(_raw()["timeline"]).data[0].y) == [400, 1000]
+
+
+def test_the_page_shows_names_as_text_and_labels_official_results():
+    from dash_app.pages.election import results_body
+
+    text = _text(results_body(_raw()))
+    assert "Unofficial" in text and "Too close to call: Ann leads by 0.2 points" in text
+    assert "1,000" in text and "50.0%" in text and "1 of 2" in text
+    assert "<script>alert(1)</script>" not in text  # a name is a figure label, not markup
+    certified = {**_raw()["election"], "status": "certified", "certificate_sha256": "cd" * 32}
+    official = _text(results_body(_raw(election=certified)))
+    assert "Official" in official and "cdcdcdcdcdcdcdcd…" in official
+
+
+@pytest.fixture
+def counted_election(postgres_url, new_election):
+    """An election with aggregates as the tally writes them (literal rows)."""
+    election = new_election()
+    eid = election.election_id
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("insert into option_totals values (%s, 'president', 'ada-okafor', 40), "
+                    "(%s, 'president', 'bruno-lind', 25)", (eid, eid))
+        cur.execute("insert into turnout_by_region values (%s, 'north-1', 65)", (eid,))
+        cur.execute("insert into rejected_totals values (%s, 'duplicate', 3)", (eid,))
+    return eid
+
+
+def test_the_refresh_callback_sends_only_what_changed(services_env, postgres_url,
+                                                      counted_election):
+    from dash_app.pages.election import refresh
+
+    body, version, fresh = refresh(None, counted_election, None)
+
+    assert "Ada Okafor leads by" in _text(body) and version
+    assert fresh.startswith("Not updated yet") or fresh.startswith("Updated")
+    again = refresh(1, counted_election, version)
+    assert again[0] is no_update and again[1] is no_update
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("update option_totals set votes = 50 where election_id = %s "
+                    "and option_id = 'bruno-lind'", (counted_election,))
+    changed, newer, _fresh = refresh(2, counted_election, version)
+    assert newer != version and "Bruno Lind leads by" in _text(changed)
+    missing = refresh(3, "no-such-election", None)
+    assert "No such election" in _text(missing[0])
+
+
+def test_an_unknown_or_bad_election_id_gets_a_friendly_page():
+    from dash_app.pages.election import layout
+
+    assert "No such election" in _text(layout("<script>"))
+    assert "No such election" not in _text(layout("fine-id"))
+
+
+def test_results_export_as_json_and_csv(services_env, counted_election):
+    from dash_app.app import server
+
+    client = server.test_client()
+    answer = client.get(f"/api/v1/elections/{counted_election}/results")
+
+    assert answer.status_code == 200
+    document = answer.json
+    assert document["official"] is False and document["completeness"]["ballots"] == 65
+    president = document["contests"][0]
+    assert {o["option_id"]: o["votes"] for o in president["options"]} == {
+        "ada-okafor": 40, "bruno-lind": 25, "chen-wei": 0}
+    assert document["rejected"] == {"duplicate": 3}
+    exported = client.get(f"/api/v1/elections/{counted_election}/results.csv")
+    rows = list(csv.DictReader(io.StringIO(exported.data.decode())))
+    assert exported.mimetype == "text/csv"
+    assert {r["option_id"]: int(r["votes"]) for r in rows} == {
+        "ada-okafor": 40, "bruno-lind": 25, "chen-wei": 0}
+    assert client.get("/api/v1/elections/no-such/results").status_code == 404
+    assert client.get("/api/v1/elections/Bad%20Id/results.csv").status_code == 404
