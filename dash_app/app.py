@@ -43,6 +43,7 @@ app.layout = html.Div(
                     [
                         dcc.Link(page["name"], href=page["relative_path"])
                         for page in dash.page_registry.values()
+                        if not page.get("path_template")  # one page per election: no link
                     ]
                 ),
             ],

@@ -46,7 +46,7 @@ def timeline(rows: list[dict[str, Any]]) -> go.Figure:
     figure = _figure("Ballots counted over time")
     figure.add_scatter(x=[r["minute"] for r in rows], y=[int(r["cumulative_ballots"])
                                                           for r in rows],
-                       mode="lines", line={"color": "#0072b2", "width": 3},
+                       mode="lines+markers", line={"color": "#0072b2", "width": 3},
                        hovertemplate="%{x|%H:%M} UTC: %{y:,} ballots<extra></extra>")
     figure.update_yaxes(rangemode="tozero", gridcolor="#ddd")
     return figure
@@ -94,15 +94,19 @@ def tile_map(regions: list[dict[str, Any]], colour_by: str,
     if colour_by == "leader":
         colours = [option_colours.get(r["leader_option_id"] or "", "#dddddd") for r in regions]
         marker = {"color": colours}
+        labels = ["#111" if colour == "#dddddd" else "white" for colour in colours]
     else:
         turnout = [100 * int(r["ballots"]) / int(r["registered"]) if r["registered"] else 0
                    for r in regions]
-        marker = {"color": turnout, "colorscale": "Cividis", "cmin": 0, "cmax": 100,
-                  "colorbar": {"title": "%"}}
+        # One light-to-mid blue: readable under dark labels, and for colour-blind readers.
+        marker = {"color": turnout, "colorscale": [[0, "#f7fbff"], [1, "#4292c6"]],
+                  "cmin": 0, "cmax": 100, "colorbar": {"title": "%"}}
+        labels = ["#111"] * len(regions)
     figure.add_scatter(
         x=[positions[r["region_id"]][0] for r in regions],
         y=[positions[r["region_id"]][1] for r in regions],
         mode="markers+text", text=[r["name"] for r in regions], textposition="middle center",
+        textfont={"color": labels, "size": 12},
         marker={"symbol": "hexagon", "size": 70, "line": {"color": "white", "width": 2},
                 **marker},
         customdata=[[int(r["ballots"]), int(r["registered"])] for r in regions],

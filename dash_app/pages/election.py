@@ -136,7 +136,8 @@ def results_body(raw: dict) -> html.Div:
             dcc.Graph(figure=figures.tile_map(raw["regions"], "leader", option_colours)),
             dcc.Graph(figure=figures.tile_map(raw["regions"], "turnout", option_colours)),
         ], className="charts"))
-        parts.append(dcc.Graph(figure=figures.rejected_bar(raw["rejected"])))
+        parts.append(dcc.Graph(figure=figures.rejected_bar(raw["rejected"]))
+                     if raw["rejected"] else html.P("No ballot has been rejected."))
     parts.append(dcc.Graph(figure=figures.timeline(raw["timeline"])))
     cells = suppress({f"{r['age_band']}/{r['gender']}": int(r["ballots"])
                       for r in raw["demographics"]})

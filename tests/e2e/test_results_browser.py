@@ -1,0 +1,128 @@
+"""The results page in a real browser (Debian's headless Chromium) while votes flow."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+
+from jobs.tally_votes import run_micro_batches
+from tallyflow.votes.event import VoteEvent
+from tests.conftest import REPO_ROOT, free_port, open_for_voting
+
+SCREENSHOTS = REPO_ROOT / "docs" / "img"
+CANDIDATES = ["ada-okafor", "bruno-lind", "chen-wei"]
+
+
+@pytest.fixture
+def site(services_env):
+    """The results site on a free port, as `tallyflow up` serves it."""
+    port = free_port()
+    env = {**os.environ, **services_env, "TALLYFLOW_SITE_PORT": str(port),
+           "TALLYFLOW_SITE_POLL_MS": "1000"}
+    process = subprocess.Popen([sys.executable, "-m", "dash_app"], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the site did not start: "
+                                   + process.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(20)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "Debian's chromium and chromium-driver are needed: make test " \
+                                "installs them"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--window-size=1280,1800",
+                 f"--user-data-dir={tmp_path / 'chromium'}"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(driver), options=options)
+    yield session
+    session.quit()
+
+
+def _cast(bootstrap: str, topic: str, election_id: str, credentials: list[str]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    for i, credential in enumerate(credentials):
+        event = VoteEvent.ballot(election_id, credential, "north-1",
+                                 {"president": [CANDIDATES[i % 7 % 3]]})
+        producer.produce(topic, event.to_json(), key=event.key)
+    assert producer.flush(30) == 0
+
+
+def _wait_for_text(browser, element_id: str, text: str, timeout: float = 30.0) -> str:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, timeout).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, element_id), text))
+    return browser.find_element(By.ID, element_id).text
+
+
+def test_results_page_updates_without_reloading_while_votes_flow(
+    site, browser, services_settings, postgres_url, kafka_bootstrap, spark, new_election,
+    tmp_path
+):
+    election = new_election()
+    eid = election.election_id
+    issued = open_for_voting(postgres_url, eid, 300, 5, tmp_path)
+    topic = services_settings.votes_topic
+    credentials = [credential for _voter, credential in issued]
+
+    def tally() -> None:
+        run_micro_batches(spark, postgres_url, kafka_bootstrap, topic,
+                          list(range(services_settings.votes_partitions)), seconds=60,
+                          stop_when_idle=True, say=lambda _m: None)
+
+    _cast(kafka_bootstrap, topic, eid, credentials[:120])
+    tally()
+    browser.get(f"{site}/elections/{eid}")
+    assert "120" in _wait_for_text(browser, "results-completeness", "120")
+    assert "Unofficial" in browser.find_element("id", "results-label").text
+    browser.execute_script("window.stillTheSamePage = true;")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "results.png"))
+
+    _cast(kafka_bootstrap, topic, eid, credentials[120:200])
+    tally()
+
+    assert "200" in _wait_for_text(browser, "results-completeness", "200")
+    assert browser.execute_script("return window.stillTheSamePage === true;")
+    headline = browser.find_element("id", "results-president-headline").text
+    assert "leads by" in headline
+    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and "favicon" not in entry["message"]]
+    assert severe == []
+
+    browser.get(site + "/")
+    _wait_for_text(browser, "home-elections-table", election.title)
+    browser.save_screenshot(str(SCREENSHOTS / "home.png"))
+    browser.get(f"{site}/elections/no-such-election")
+    assert "No such election" in _wait_for_text(browser, "results-body", "No such election")
+    assert all(Path(SCREENSHOTS / name).stat().st_size > 10_000
+               for name in ("results.png", "home.png"))
