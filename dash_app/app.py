@@ -8,7 +8,7 @@ from dash import Dash, dcc, html
 from dash_app.api import api
 
 app = Dash(
-    __name__,
+    "dash_app",  # the package: pages import as dash_app.pages.*, however the site is started
     use_pages=True,
     title="Tallyflow",
     update_title=None,

@@ -1,0 +1,144 @@
+"""Results site benchmark: the results page's callback with 1,000,000 counted ballots behind it.
+
+Run: .venv/bin/python bench/site.py [--ballots 1000000] [--calls 200]
+Starts its own PostgreSQL on a free port, creates two copies of the general election
+example (mayor, a two-seat council, an approval poll): one with no ballots, and one with
+--ballots stored ballots and the aggregates a tally of them writes. Then it calls the
+results page's refresh callback, as the browser's 2-second poll does:
+
+- "changed": the aggregates moved, so the whole page is rebuilt and sent;
+- "unchanged": nothing moved, so only the freshness line is sent.
+
+Prints p50 and p95 per case for both elections (target: p95 <= 50 ms), and the JSON
+export's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tallyflow import db
+from tallyflow.elections import store
+from tallyflow.elections.definition import load_definition
+from tallyflow.registrations.quality import validate_registrations
+from tallyflow.registrations.roll import seed_registrations
+from tallyflow.settings import Settings, get_settings
+from tallyflow.stack import Stack
+from tallyflow.stack.process import free_port_env
+
+EXAMPLE = (Path(__file__).resolve().parent.parent / "examples" / "elections"
+           / "general-election.json")
+
+# Ballots and the aggregates the tally would write for them, made in SQL: the site never
+# reads the ledger, but it is there, a million rows of it, as on election night.
+FILL = """
+insert into ballots (election_id, region_id, cast_window, selections)
+select
+    %(e)s,
+    (array['east-a', 'east-b', 'west-a', 'west-b'])[1 + n %% 4],
+    %(opens)s + make_interval(mins => (n %% 720) / 15 * 15),
+    '[{"contest_id":"mayor","selections":["dana-moss"]}]'
+from generate_series(1, %(n)s) as n;
+
+insert into option_totals
+select %(e)s, 'mayor', option_id, %(n)s / 4
+from unnest(array['dana-moss', 'eli-brandt', 'farah-nasser', 'gus-lindqvist']) as option_id;
+
+insert into option_region_totals
+select %(e)s, 'mayor', option_id, region_id, %(n)s / 16
+from unnest(array['dana-moss', 'eli-brandt', 'farah-nasser', 'gus-lindqvist']) as option_id
+cross join unnest(array['east-a', 'east-b', 'west-a', 'west-b']) as region_id;
+
+insert into contest_ballot_totals
+select %(e)s, contest_id, %(n)s, 0, 0, 0
+from unnest(array['mayor', 'council', 'park-priorities']) as contest_id;
+
+insert into turnout_by_region
+select %(e)s, region_id, %(n)s / 4
+from unnest(array['east-a', 'east-b', 'west-a', 'west-b']) as region_id;
+
+insert into turnout_by_demographic
+select %(e)s, band, gender, %(n)s / 12
+from unnest(array['18-24', '25-34', '35-44', '45-54', '55-64', '65+']) as band
+cross join unnest(array['female', 'male']) as gender;
+
+insert into ballots_per_minute
+select %(e)s, %(opens)s + make_interval(mins => m), %(n)s / 720
+from generate_series(0, 719) as m;
+
+insert into rejected_totals values (%(e)s, 'duplicate', 1234), (%(e)s, 'malformed', 56);
+"""
+
+
+def _percentiles(seconds: list[float]) -> str:
+    ordered = sorted(seconds)
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    return f"p50 {1000 * statistics.median(ordered):5.1f} ms, p95 {1000 * p95:5.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=1_000_000)
+    parser.add_argument("--calls", type=int, default=200)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tallyflow-bench-") as home:
+        env = free_port_env(Path(home))
+        os.environ.update(env)
+        get_settings.cache_clear()
+        settings = Settings.from_env(env)
+        stack = Stack(settings, say=lambda message: None)
+        try:
+            stack.prepare_database(stack.launch_postgres())
+            url = settings.database_url
+            elections = {}
+            for label, ballots in (("empty", 0), (f"{args.ballots:,} ballots", args.ballots)):
+                election = load_definition(EXAMPLE, opens_at="now", closes_at="+12h",
+                                           election_id=f"bench-{ballots}")
+                store.create_election(url, election)
+                seed_registrations(url, election.election_id, 1000, seed=1)
+                validate_registrations(url, election.election_id, settings.data_quality_dir)
+                store.schedule_election(url, election.election_id)
+                store.open_election(url, election.election_id)
+                if ballots:
+                    t0 = time.perf_counter()
+                    with db.connection(url) as conn, conn.cursor() as cur:
+                        cur.execute(FILL, {"e": election.election_id, "n": ballots,
+                                           "opens": election.opens_at})
+                    print(f"stored {ballots:,} ballots and their aggregates in "
+                          f"{time.perf_counter() - t0:.0f} s", flush=True)
+                elections[label] = election.election_id
+
+            from dash_app.app import server
+            from dash_app.pages.election import refresh
+
+            client = server.test_client()
+            print(f"\nresults site benchmark ({args.calls} calls each; target p95 <= 50 ms)")
+            for label, election_id in elections.items():
+                timings: dict[str, list[float]] = {"changed": [], "unchanged": [],
+                                                   "JSON export": []}
+                _body, version, _fresh = refresh(0, election_id, None)
+                for i in range(args.calls):
+                    t0 = time.perf_counter()
+                    refresh(i, election_id, None)
+                    timings["changed"].append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    refresh(i, election_id, version)
+                    timings["unchanged"].append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    assert client.get(f"/api/v1/elections/{election_id}/results").status_code \
+                        == 200
+                    timings["JSON export"].append(time.perf_counter() - t0)
+                for case, seconds in timings.items():
+                    print(f"  {label:<18} {case:<12} {_percentiles(seconds)}")
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()
