@@ -58,9 +58,26 @@ def cast_ballot(election_id: str) -> Response:
             "errors": [str(err)]}))
 
 
+def receipt_answer(receipt: str) -> tuple[int, dict]:
+    """``GET /receipts/{receipt}``'s status and body, for the site's verify page too."""
+    answer = casting.receipt_status(get_settings().database_url, receipt)
+    return answer.status, answer.body
+
+
+def cast_answer(election_id: str, ballot: dict) -> tuple[int, dict]:
+    """``POST /elections/{id}/ballots``'s status and body, for the site's vote page too."""
+    try:
+        answer = _caster().cast(election_id, ballot)
+    except casting.PublishFailed as err:
+        log.warning("ballot for %s not published: %s", election_id, err)
+        answer = casting.Answer(503, {"status": 503, "title": "The ballot could not be "
+                                      "published; please retry", "errors": [str(err)]})
+    return answer.status, answer.body
+
+
 @api.get("/receipts/<receipt>")
 def receipt(receipt: str) -> Response:
-    return _json(casting.receipt_status(get_settings().database_url, receipt))
+    return _json(casting.Answer(*receipt_answer(receipt)))
 
 
 def _certificate(election_id: str):

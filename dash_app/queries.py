@@ -19,3 +19,32 @@ def public_elections(url: str) -> list[dict]:
     with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(db.query("public_elections"))
         return [dict(row) for row in cur.fetchall()]
+
+
+def recent_validation_runs(url: str, limit: int = 100) -> list[dict]:
+    """The latest Great Expectations runs across the platform, newest first."""
+    with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(db.query("recent_validation_runs"), {"limit": limit})
+        return [dict(row) for row in cur.fetchall()]
+
+
+def ballot_layout(url: str, election_id: str) -> dict | None:
+    """An election's contests with their options, and its precincts, for the vote page."""
+    with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(db.query("results_election"), {"election_id": election_id})
+        election = cur.fetchone()
+        if election is None:
+            return None
+        cur.execute(db.query("results_options"), {"election_id": election_id})
+        options = cur.fetchall()
+        cur.execute(db.query("results_regions"), {"election_id": election_id})
+        precincts = [{"region_id": r["region_id"], "name": r["name"]} for r in cur.fetchall()]
+    contests: dict[str, dict] = {}
+    for row in options:
+        contest = contests.setdefault(row["contest_id"], {
+            "contest_id": row["contest_id"], "title": row["contest_title"],
+            "kind": row["kind"], "seats": row["seats"], "options": []})
+        contest["options"].append({"option_id": row["option_id"], "name": row["name"],
+                                   "party": row["party_name"]})
+    return {"election": dict(election), "contests": list(contests.values()),
+            "precincts": precincts}

@@ -17,7 +17,8 @@ def elections_table(rows: list[dict]) -> html.Table | html.P:
             html.Tr(
                 [
                     html.Td(dcc.Link(row["title"], href=f"/elections/{row['election_id']}")),
-                    html.Td(row["status"] + (" · test" if row["is_test"] else "")),
+                    html.Td([html.Span(row["status"], className=f"badge badge-{row['status']}"),
+                             " test" if row["is_test"] else ""]),
                     html.Td(row["opens_at"].strftime("%Y-%m-%d %H:%M")),
                     html.Td(row["closes_at"].strftime("%Y-%m-%d %H:%M")),
                     html.Td(results_label(row)),

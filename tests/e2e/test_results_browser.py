@@ -122,7 +122,25 @@ def test_results_page_updates_without_reloading_while_votes_flow(
     browser.get(site + "/")
     _wait_for_text(browser, "home-elections-table", election.title)
     browser.save_screenshot(str(SCREENSHOTS / "home.png"))
+
+    # a voter casts a ballot on the vote page, then checks it was counted
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site}/vote?election={eid}")
+    _wait_for_text(browser, "vote-ballot", "Your polling place")
+    browser.find_element(By.ID, "vote-credential").send_keys(credentials[250])
+    browser.find_element(By.XPATH, "//label[contains(., 'Northport')]").click()
+    browser.find_element(By.XPATH, "//label[contains(., 'Chen Wei')]").click()
+    browser.find_element(By.ID, "vote-cast").click()
+    _wait_for_text(browser, "vote-answer", "Your ballot was received")
+    browser.save_screenshot(str(SCREENSHOTS / "vote.png"))
+    browser.find_element(By.ID, "vote-verify-link").click()
+    _wait_for_text(browser, "verify-answer", "waiting to be counted")
+    tally()
+    browser.find_element(By.ID, "verify-check").click()
+    assert "Counted at" in _wait_for_text(browser, "verify-answer", "was counted")
+    browser.save_screenshot(str(SCREENSHOTS / "verify.png"))
     browser.get(f"{site}/elections/no-such-election")
     assert "No such election" in _wait_for_text(browser, "results-body", "No such election")
     assert all(Path(SCREENSHOTS / name).stat().st_size > 10_000
-               for name in ("results.png", "home.png"))
+               for name in ("results.png", "home.png", "vote.png", "verify.png"))

@@ -1,0 +1,122 @@
+"""Vote: a simple ballot. The voter enters their credential, marks the contests and casts
+the ballot through the casting API; the page shows the receipt and how to verify it.
+
+The ballot goes through the casting API's own code (``dash_app.api.cast_answer``), as a
+``POST /api/v1/elections/{id}/ballots`` would; the layout of the ballot (contests,
+options, precincts) is read through the site's read-only role.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import dash
+from dash import ALL, Input, Output, State, callback, dcc, html
+
+from dash_app import queries
+from dash_app.api import cast_answer
+from tallyflow.settings import get_settings
+
+dash.register_page(__name__, path="/vote", name="Vote", title="Vote")
+
+
+def layout(election: str = "", **_query) -> html.Div:
+    open_elections = [e for e in queries.public_elections(get_settings().site_database_url)
+                      if e["status"] == "open"]
+    return html.Div([
+        html.H1("Cast your ballot"),
+        html.Label("Election", htmlFor="vote-election"),
+        dcc.Dropdown(id="vote-election", clearable=False,
+                     options=[{"label": e["title"], "value": e["election_id"]}
+                              for e in open_elections],
+                     value=election or (open_elections[0]["election_id"]
+                                        if open_elections else None),
+                     placeholder="No election is open"),
+        html.Label("Your voting credential (from your registration letter)",
+                   htmlFor="vote-credential"),
+        dcc.Input(id="vote-credential", type="password", maxLength=32,
+                  style={"width": "100%", "fontFamily": "monospace"}),
+        html.Div(id="vote-ballot"),
+        html.Button("Cast my ballot", id="vote-cast", n_clicks=0),
+        dcc.Store(id="vote-event-id", data=str(uuid.uuid4())),
+        html.Div(id="vote-answer", role="status"),
+    ])
+
+
+def ballot_form(ballot: dict) -> html.Div:
+    """The contests as form fields: one choice, or up to N, or yes/no."""
+    fields: list = [
+        html.Fieldset([
+            html.Legend("Your polling place"),
+            dcc.RadioItems(id="vote-precinct", inline=True,
+                           options=[{"label": p["name"], "value": p["region_id"]}
+                                    for p in ballot["precincts"]]),
+        ]),
+    ]
+    for contest in ballot["contests"]:
+        choices = [{"label": o["name"] + (f" ({o['party']})" if o["party"] else ""),
+                    "value": o["option_id"]} for o in contest["options"]]
+        field_id = {"type": "vote-contest", "contest": contest["contest_id"]}
+        if contest["kind"] == "ranked":
+            fields.append(html.Fieldset([html.Legend(contest["title"]), html.P(
+                "Ranked contests cannot be marked on this page yet.")]))
+            continue
+        if contest["kind"] == "approval" or contest["seats"] > 1:
+            most = len(choices) if contest["kind"] == "approval" else contest["seats"]
+            control = dcc.Checklist(id=field_id, options=choices, value=[])
+            hint = f"Choose up to {most}."
+        else:
+            control = dcc.RadioItems(id=field_id, options=choices, value=None)
+            hint = "Choose one."
+        fields.append(html.Fieldset([html.Legend(contest["title"]), html.P(hint), control]))
+    return html.Div(fields)
+
+
+@callback(Output("vote-ballot", "children"), Input("vote-election", "value"))
+def show_ballot(election_id: str | None):
+    if not election_id:
+        return html.P("No election is open for voting now.")
+    ballot = queries.ballot_layout(get_settings().site_database_url, election_id)
+    if ballot is None:
+        return html.P("No such election.")
+    return ballot_form(ballot)
+
+
+def ballot_body(credential: str, precinct: str | None, marks: dict[str, object],
+                event_id: str) -> dict:
+    """The casting API's request body from what the voter marked."""
+    contests = []
+    for contest_id, value in marks.items():
+        selections = value if isinstance(value, list) else ([value] if value else [])
+        contests.append({"contest_id": contest_id, "selections": selections})
+    return {"event_id": event_id, "credential": (credential or "").strip().lower(),
+            "region_id": precinct or "", "contests": contests}
+
+
+def answer_text(status: int, body: dict) -> html.Div:
+    if status == 202:
+        receipt = body["receipt"]
+        return html.Div([
+            html.Strong("Your ballot was received."), " Keep this receipt to check that it "
+            "was counted: ", html.Code(receipt), html.Br(),
+            dcc.Link("Check it now", href=f"/verify?receipt={receipt}", id="vote-verify-link"),
+        ], className="label label-official")
+    return html.Div([html.Strong(body.get("title", "Not cast")), ": ",
+                     "; ".join(str(e) for e in body.get("errors", []))],
+                    className="label label-unofficial")
+
+
+@callback(Output("vote-answer", "children"), Input("vote-cast", "n_clicks"),
+          State("vote-election", "value"), State("vote-credential", "value"),
+          State("vote-precinct", "value"),
+          State({"type": "vote-contest", "contest": ALL}, "value"),
+          State({"type": "vote-contest", "contest": ALL}, "id"),
+          State("vote-event-id", "data"), prevent_initial_call=True)
+def cast(_n_clicks: int, election_id: str | None, credential: str | None,
+         precinct: str | None, values: list, ids: list, event_id: str):
+    if not election_id:
+        return answer_text(409, {"title": "No election is open"})
+    marks = {i["contest"]: v for i, v in zip(ids, values, strict=True)}
+    status, body = cast_answer(election_id, ballot_body(credential or "", precinct, marks,
+                                                        event_id))
+    return answer_text(status, body)

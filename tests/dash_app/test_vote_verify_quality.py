@@ -1,0 +1,83 @@
+"""The vote, verify and data-quality pages: forms and answers from literal rows, and their
+callbacks against the real casting API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash_app.app  # noqa: F401  (pages register with the app, so it comes first)
+from dash_app.pages import quality, verify, vote
+from tests.dash_app.test_home import _text
+
+BALLOT = {
+    "election": {"election_id": "e"},
+    "precincts": [{"region_id": "north-1", "name": "Northport"}],
+    "contests": [
+        {"contest_id": "mayor", "title": "Mayor", "kind": "plurality", "seats": 1,
+         "options": [{"option_id": "ann", "name": "<b>Ann</b>", "party": "Harbour"}]},
+        {"contest_id": "council", "title": "Council", "kind": "plurality", "seats": 2,
+         "options": [{"option_id": "a", "name": "A", "party": None}]},
+        {"contest_id": "chair", "title": "Chair", "kind": "ranked", "seats": 1,
+         "options": [{"option_id": "x", "name": "X", "party": None}]},
+    ],
+}
+
+
+def test_the_ballot_form_has_a_field_per_contest():
+    form = vote.ballot_form(BALLOT)
+
+    text = _text(form)
+    assert "<b>Ann</b> (Harbour)" not in text  # options are labels inside the controls
+    assert "Choose one." in text and "Choose up to 2." in text
+    assert "Ranked contests cannot be marked on this page yet." in text
+
+
+def test_the_ballot_body_is_what_the_casting_api_takes():
+    body = vote.ballot_body(" ABCDEF0123456789ABCDEF0123456789 ", "north-1",
+                            {"mayor": "ann", "council": ["a"], "parks": None}, "id-1")
+
+    assert body == {"event_id": "id-1", "credential": "abcdef0123456789abcdef0123456789",
+                    "region_id": "north-1",
+                    "contests": [{"contest_id": "mayor", "selections": ["ann"]},
+                                 {"contest_id": "council", "selections": ["a"]},
+                                 {"contest_id": "parks", "selections": []}]}
+
+
+def test_answers_read_as_sentences():
+    counted = verify.answer_text(200, {"status": "counted", "note": "Your ballot was counted.",
+                                       "counted_at": "2026-11-03T08:01:00Z",
+                                       "received_at": "2026-11-03T08:00:12Z",
+                                       "election_id": "e"})
+    assert "Counted at 2026-11-03T08:01:00Z (to the minute)" in _text(counted)
+    refused = vote.answer_text(409, {"title": "The election is closed", "errors": ["closed"]})
+    assert "The election is closed" in _text(refused)
+
+
+def test_the_quality_page_lists_runs_with_their_reports():
+    table = quality.runs_table([
+        {"validated_at": datetime(2026, 11, 3, 8, tzinfo=UTC), "election_id": "e",
+         "suite_name": "tally.counts", "is_passed": False, "evaluated_expectations": 1,
+         "failed_expectations": 1, "report_url": "validations/x.html"}])
+
+    assert "tally.counts" in _text(table) and "FAILED" in _text(table)
+    assert "No check has run yet." in _text(quality.runs_table([]))
+
+
+def test_vote_then_verify_through_the_casting_api(services_env, postgres_url, open_election):
+    election, voters = open_election
+    _voter, credential, region = voters[0]
+
+    answer = vote.cast(1, election.election_id, credential, region,
+                       ["dana-moss"], [{"type": "vote-contest", "contest": "mayor"}],
+                       "0b6f7f55-4a07-4d1c-9d8e-0f4b0b6f7f55")
+
+    text = _text(answer)
+    assert "Your ballot was received." in text
+    receipt = answer.children[2].children
+    assert len(receipt) == 64
+    assert "waiting to be counted" in _text(verify.check(1, receipt, receipt))
+    assert "Not a receipt" in _text(verify.check(1, "nope", "nope"))
+    wrong = vote.cast(1, election.election_id, "0" * 32, region, [], [], "not-a-uuid")
+    assert "malformed" in _text(wrong)
+    runs = quality.refresh(None)
+    assert "registrations" in _text(runs) or "voters" in _text(runs)
