@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from dash_app.results import SMALL_CELL, suppress
+
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 15},
           "paper_bgcolor": "white", "plot_bgcolor": "white"}
 
@@ -100,24 +102,38 @@ def tile_positions(region_ids: list[str]) -> dict[str, tuple[float, float]]:
             for i, region in enumerate(sorted(region_ids))}
 
 
-def tile_map(regions: list[dict[str, Any]], colour_by: str,
-             option_colours: dict[str, str]) -> Figure:
-    """The precincts as hexagon tiles, coloured by leading option or by turnout."""
-    figure = _figure("Precincts: " + ("leader" if colour_by == "leader" else "turnout"),
-                     height=360, xaxis={"visible": False},
-                     yaxis={"visible": False, "scaleanchor": "x"})
-    positions = tile_positions([r["region_id"] for r in regions])
+def region_map(regions: list[dict[str, Any]], colour_by: str,
+               option_colours: dict[str, str], small_cell: int = SMALL_CELL) -> Figure:
+    """The precincts coloured by leading option or by turnout: a choropleth of their
+    GeoJSON geometry when every precinct has one, else deterministic hexagon tiles.
+
+    A precinct with fewer than ``small_cell`` ballots shows neither its count nor its
+    leader (with so few ballots the leader could tell how someone voted): it is grey.
+    """
+    cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions}, small_cell)
+    hidden = {key for key, cell in cells.items() if cell.value is None}
+    hover = [f"{r['name']}: {cells[r['region_id']].label} ballots of "
+             f"{int(r['registered']):,} registered" for r in regions]
     if colour_by == "leader":
-        colours = [option_colours.get(r["leader_option_id"] or "", "#dddddd") for r in regions]
-        marker = {"color": colours}
+        colours = ["#dddddd" if r["region_id"] in hidden
+                   else option_colours.get(r["leader_option_id"] or "", "#dddddd")
+                   for r in regions]
+        colouring: dict[str, Any] = {"color": colours}
         labels = ["#111" if colour == "#dddddd" else "white" for colour in colours]
     else:
-        turnout = [100 * int(r["ballots"]) / int(r["registered"]) if r["registered"] else 0
+        turnout = [None if r["region_id"] in hidden or not r["registered"]
+                   else round(100 * int(r["ballots"]) / int(r["registered"]), 1)
                    for r in regions]
         # One light-to-mid blue: readable under dark labels, and for colour-blind readers.
-        marker = {"color": turnout, "colorscale": [[0, "#f7fbff"], [1, "#4292c6"]],
-                  "cmin": 0, "cmax": 100, "colorbar": {"title": "%"}}
+        colouring = {"color": turnout, "colorscale": [[0, "#f7fbff"], [1, "#4292c6"]],
+                     "cmin": 0, "cmax": 100, "colorbar": {"title": "%"}}
         labels = ["#111"] * len(regions)
+    title = "Precincts: " + ("leader" if colour_by == "leader" else "turnout")
+    if regions and all(r.get("geometry") for r in regions):
+        return _choropleth(title, regions, colour_by, colouring, hover)
+    figure = _figure(title, height=360, xaxis={"visible": False},
+                     yaxis={"visible": False, "scaleanchor": "x"})
+    positions = tile_positions([r["region_id"] for r in regions])
     figure["data"].append({
         "type": "scatter", "mode": "markers+text",
         "x": [positions[r["region_id"]][0] for r in regions],
@@ -125,8 +141,32 @@ def tile_map(regions: list[dict[str, Any]], colour_by: str,
         "text": [r["name"] for r in regions], "textposition": "middle center",
         "textfont": {"color": labels, "size": 12},
         "marker": {"symbol": "hexagon", "size": 70, "line": {"color": "white", "width": 2},
-                   **marker},
-        "customdata": [[int(r["ballots"]), int(r["registered"])] for r in regions],
-        "hovertemplate": "%{text}: %{customdata[0]:,} of %{customdata[1]:,}<extra></extra>",
+                   **colouring},
+        "hovertext": hover, "hoverinfo": "text",
     })
+    return figure
+
+
+def _choropleth(title: str, regions: list[dict[str, Any]], colour_by: str,
+                colouring: dict[str, Any], hover: list[str]) -> Figure:
+    geojson = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r["region_id"], "geometry": r["geometry"],
+         "properties": {"name": r["name"]}} for r in regions]}
+    figure = _figure(title, height=420, geo={"fitbounds": "locations", "visible": False})
+    trace: dict[str, Any] = {
+        "type": "choropleth", "geojson": geojson, "featureidkey": "id",
+        "locations": [r["region_id"] for r in regions], "hovertext": hover,
+        "hoverinfo": "text", "marker": {"line": {"color": "white", "width": 1}},
+    }
+    if colour_by == "leader":
+        # A discrete colour per precinct: z is its index, the scale maps index to colour.
+        colours = colouring["color"]
+        steps = max(1, len(colours) - 1)
+        trace.update(z=list(range(len(colours))), showscale=False, colorscale=[
+            [i / steps, colour] for i, colour in enumerate(colours)] if len(colours) > 1
+            else [[0, colours[0]], [1, colours[0]]])
+    else:
+        trace.update(z=colouring["color"], colorscale=colouring["colorscale"],
+                     zmin=0, zmax=100, colorbar=colouring["colorbar"])
+    figure["data"].append(trace)
     return figure

@@ -133,8 +133,8 @@ def results_body(raw: dict) -> html.Div:
         option_colours = {o["option_id"]: o["colour"] for o in contests[0]["options"]} \
             if contests else {}
         parts.append(html.Div([
-            dcc.Graph(figure=figures.tile_map(raw["regions"], "leader", option_colours)),
-            dcc.Graph(figure=figures.tile_map(raw["regions"], "turnout", option_colours)),
+            dcc.Graph(figure=figures.region_map(raw["regions"], "leader", option_colours)),
+            dcc.Graph(figure=figures.region_map(raw["regions"], "turnout", option_colours)),
         ], className="charts"))
         parts.append(dcc.Graph(figure=figures.rejected_bar(raw["rejected"]))
                      if raw["rejected"] else html.P("No ballot has been rejected."))

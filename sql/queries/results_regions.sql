@@ -1,7 +1,7 @@
 -- Each precinct (a region with no region below it) of one election: registered voters,
 -- ballots counted so far and the leading option of the first contest there.
 with precincts as (
-    select regions.region_id, regions.name
+    select regions.region_id, regions.name, regions.geometry
     from regions
     where
         regions.election_id = %(election_id)s
@@ -36,6 +36,7 @@ leaders as (
 select
     precincts.region_id,
     precincts.name,
+    precincts.geometry,
     coalesce(region_roll_counts.roll_count, 0) as registered,
     coalesce(turnout_by_region.ballots, 0) as ballots,
     leaders.leader_option_id

@@ -54,6 +54,7 @@ class Region:
     parent_region_id: str | None = None
     population: int | None = None
     expected_voters: int | None = None
+    geometry: dict | None = None  # GeoJSON Polygon or MultiPolygon
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,7 @@ def _build(raw: dict) -> Election:
                 parent_region_id=r.get("parent"),
                 population=r.get("population"),
                 expected_voters=r.get("registered_voters"),
+                geometry=r.get("geometry"),
             )
             for r in raw["regions"]
         ),

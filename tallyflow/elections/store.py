@@ -73,7 +73,7 @@ def create_election(url: str, election: Election, *, actor: str = "api") -> str:
             db.query("insert_regions"),
             [
                 (eid, r.region_id, r.name, r.level, r.parent_region_id, r.population,
-                 r.expected_voters)
+                 r.expected_voters, None if r.geometry is None else Json(r.geometry))
                 for r in election.regions
             ],
         )

@@ -31,7 +31,7 @@ def test_elections_table_from_literal_rows():
     assert isinstance(table, html.Table)
     text = _text(table)
     assert "<b>Mayor</b>" in text  # shown as text, never as markup
-    assert "open · test" in text and "2026-11-03 07:00" in text and "2026-11-03 19:00" in text
+    assert "open  test" in text and "2026-11-03 07:00" in text and "2026-11-03 19:00" in text
 
 
 def test_no_elections_says_how_to_create_one():

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from dash import no_update
 
+import dash_app.app  # noqa: F401  (pages register with the app, so it comes first)
 from dash_app import figures
 from dash_app.results import Cell, completeness, contest_results, results_document, suppress
 from tallyflow import db
@@ -102,10 +103,11 @@ def test_figures_from_literal_rows():
     donut = figures.shares_donut(mayor)
     assert donut["data"][0]["values"] == [501, 499]
     assert figures.tile_positions(["b", "a", "c"]) == figures.tile_positions(["c", "b", "a"])
-    tiles = figures.tile_map(_raw()["regions"], "leader", {"ann": "#111111"})
+    tiles = figures.region_map(_raw()["regions"], "leader", {"ann": "#111111"})
     assert tiles["data"][0]["marker"]["color"] == ["#111111", "#dddddd"]
-    turnout = figures.tile_map(_raw()["regions"], "turnout", {})
-    assert turnout["data"][0]["marker"]["color"] == [pytest.approx(66.67, 0.01), 0]
+    turnout = figures.region_map(_raw()["regions"], "turnout", {})
+    assert turnout["data"][0]["marker"]["color"] == [66.7, 0.0]
+    assert turnout["data"][0]["hovertext"][0] == "One: 1,000 ballots of 1,500 registered"
     assert figures.timeline(_raw()["timeline"])["data"][0]["y"] == [400, 1000]
 
 
@@ -180,3 +182,68 @@ def test_results_export_as_json_and_csv(services_env, counted_election):
         "ada-okafor": 40, "bruno-lind": 25, "chen-wei": 0}
     assert client.get("/api/v1/elections/no-such/results").status_code == 404
     assert client.get("/api/v1/elections/Bad%20Id/results.csv").status_code == 404
+
+
+def test_the_map_hides_small_precincts_leader_and_count():
+    regions = [{"region_id": "big", "name": "Big", "registered": 900, "ballots": 400,
+                "leader_option_id": "ann"},
+               {"region_id": "tiny", "name": "Tiny", "registered": 20, "ballots": 3,
+                "leader_option_id": "bob"},
+               {"region_id": "mid", "name": "Mid", "registered": 100, "ballots": 50,
+                "leader_option_id": "bob"}]
+
+    leader = figures.region_map(regions, "leader", {"ann": "#111111", "bob": "#222222"})
+    turnout = figures.region_map(regions, "turnout", {})
+
+    # tiny is under 10 ballots; mid is hidden too, or tiny = total - big - mid
+    assert leader["data"][0]["marker"]["color"] == ["#111111", "#dddddd", "#dddddd"]
+    assert turnout["data"][0]["marker"]["color"] == [44.4, None, None]
+    assert "Tiny: < 10 ballots" in turnout["data"][0]["hovertext"][1]
+
+
+def test_the_map_draws_supplied_geojson():
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
+    regions = [{"region_id": "a", "name": "A", "registered": 100, "ballots": 60,
+                "leader_option_id": "ann", "geometry": square},
+               {"region_id": "b", "name": "B", "registered": 100, "ballots": 40,
+                "leader_option_id": "bob", "geometry": square}]
+
+    figure = figures.region_map(regions, "turnout", {})
+
+    trace = figure["data"][0]
+    assert trace["type"] == "choropleth" and trace["locations"] == ["a", "b"]
+    assert trace["z"] == [60.0, 40.0]
+    assert [f["id"] for f in trace["geojson"]["features"]] == ["a", "b"]
+    leader = figures.region_map(regions, "leader", {"ann": "#111111", "bob": "#222222"})
+    assert leader["data"][0]["colorscale"] == [[0.0, "#111111"], [1.0, "#222222"]]
+
+
+def test_an_election_with_geometry_gets_a_choropleth(services_env, services_settings,
+                                                     postgres_url):
+    import uuid
+
+    from dash_app.results import load_results
+    from tallyflow.elections.definition import parse_definition
+    from tallyflow.elections.store import create_election
+
+    def square(x: float) -> dict:
+        return {"type": "Polygon",
+                "coordinates": [[[x, 50], [x, 50.1], [x + 0.1, 50.1], [x + 0.1, 50], [x, 50]]]}
+
+    definition = {
+        "id": f"t-geo-{uuid.uuid4().hex[:8]}", "title": "Geo",
+        "opens_at": "2026-11-03T07:00:00Z", "closes_at": "2026-11-03T19:00:00Z",
+        "regions": [{"id": "town", "name": "Town", "level": "town"},
+                    {"id": "west", "name": "West", "level": "ward", "parent": "town",
+                     "geometry": square(0)},
+                    {"id": "east", "name": "East", "level": "ward", "parent": "town",
+                     "geometry": square(0.1)}],
+        "contests": [{"id": "q", "title": "Q", "kind": "yes_no"}],
+    }
+    election_id = create_election(postgres_url, parse_definition(definition), actor="test")
+
+    raw = load_results(services_settings.site_database_url, election_id, "votes")
+
+    assert [r["geometry"] for r in raw["regions"]] == [square(0.1), square(0)]
+    figure = figures.region_map(raw["regions"], "turnout", {})
+    assert figure["data"][0]["type"] == "choropleth"
