@@ -8,7 +8,7 @@ import os
 import re
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from dash_app import figures
 from dash_app.results import (
@@ -49,12 +49,6 @@ def layout(election_id: str = "", **_query) -> html.Div:
     ])
 
 
-def _version(raw: dict) -> str:
-    """What the page shows, summed up: unchanged means nothing to send."""
-    shown = {k: v for k, v in raw.items() if k != "pipeline"}
-    return hashlib.sha256(json.dumps(shown, default=str, sort_keys=True).encode()).hexdigest()
-
-
 def _label(election: dict) -> html.Div:
     digest = election["certificate_sha256"]
     if digest:
@@ -68,16 +62,17 @@ def _label(election: dict) -> html.Div:
                     id="results-label")
 
 
-def _contest_section(contest: dict) -> html.Section:
+def _headline(contest: dict) -> str:
     if contest["too_close"]:
-        headline = (f"Too close to call: {contest['leader']} leads by "
-                    f"{contest['margin_points']} points")
-    elif contest["leader"]:
-        headline = f"{contest['leader']} leads by {contest['margin_points']} points"
-    else:
-        headline = "No votes counted yet"
-    details = [html.P(headline, className="headline",
-                      id=f"results-{contest['contest_id']}-headline")]
+        return (f"Too close to call: {contest['leader']} leads by "
+                f"{contest['margin_points']} points")
+    if contest["leader"]:
+        return f"{contest['leader']} leads by {contest['margin_points']} points"
+    return "No votes counted yet"
+
+
+def _contest_details(contest: dict) -> list:
+    details = []
     if contest["seats"] > 1:
         details.append(html.P(f"{contest['seats']} seats; leading: "
                               + ", ".join(contest["leading"])))
@@ -86,68 +81,145 @@ def _contest_section(contest: dict) -> html.Section:
         details.append(html.P(f"Threshold {contest['threshold_share']}% yes: {met}"))
     details.append(html.P(f"{contest['ballots']:,} ballots; {contest['blank_ballots']:,} "
                           f"blank; {contest['overvoted_ballots']:,} overvoted"))
-    return html.Section([
-        html.H2(contest["title"]),
-        *details,
-        html.Div([
-            dcc.Graph(figure=figures.totals_bar(contest), config={"displayModeBar": False},
-                      id=f"results-{contest['contest_id']}-bar"),
-            dcc.Graph(figure=figures.shares_donut(contest), config={"displayModeBar": False}),
-        ], className="charts"),
-    ], className="contest")
+    return details
 
 
-def results_body(raw: dict) -> html.Div:
-    """The whole page for one election, from ``load_results``'s rows."""
+def page_parts(raw: dict) -> dict:
+    """What the page shows that moves with the count, by name: ``graphs`` (figures) and
+    ``texts`` (children); and ``structure``, which sections there are at all."""
     election = raw["election"]
     counted = completeness(raw)
     quality = raw["quality"][0] if raw["quality"] else None
-    status = election["status"] + (" · test" if election["is_test"] else "")
-    parts: list = [
-        html.H1(election["title"]),
-        html.P([html.Span(status, className=f"badge badge-{election['status']}"),
-                f" Opens {election['opens_at']:%Y-%m-%d %H:%M} UTC, closes "
-                f"{election['closes_at']:%Y-%m-%d %H:%M} UTC."]),
-        _label(election),
-        html.Div([
+    texts: dict = {
+        "label": _label(election),
+        "completeness": [
             html.Div([html.Strong(f"{counted['ballots']:,}"), " ballots counted"]),
             html.Div([html.Strong(f"{counted['turnout_percent']}%"), " turnout of ",
                       f"{counted['registered']:,} registered"]),
             html.Div([html.Strong(f"{counted['regions_reporting']} of {counted['regions']}"),
                       " precincts reporting"]),
-        ], className="completeness", id="results-completeness"),
-        html.P([
+        ],
+        "quality": [
             "Data quality: ",
             html.Strong("checks pass" if quality and quality["status"] == "ok"
                         else "ON HOLD: a check failed" if quality else "not checked yet"),
             *([" · ", html.A("report", href=f"/data-docs/{quality['report_url']}")]
               if quality and quality["report_url"] else []),
-        ], id="results-quality"),
-    ]
-    if is_embargoed(election):
-        parts.append(html.P("This election embargoes its tallies: only turnout is shown "
-                            "until it closes.", className="embargo"))
-    else:
-        contests = contest_results(raw)
-        parts += [_contest_section(c) for c in contests]
+        ],
+    }
+    graphs: dict = {}
+    embargoed = is_embargoed(election)
+    contests = [] if embargoed else contest_results(raw)
+    for contest in contests:
+        cid = contest["contest_id"]
+        texts[f"{cid}-headline"] = _headline(contest)
+        texts[f"{cid}-details"] = _contest_details(contest)
+        graphs[f"{cid}-bar"] = figures.totals_bar(contest)
+        graphs[f"{cid}-donut"] = figures.shares_donut(contest)
+    if not embargoed:
         option_colours = {o["option_id"]: o["colour"] for o in contests[0]["options"]} \
             if contests else {}
-        parts.append(html.Div([
-            dcc.Graph(figure=figures.region_map(raw["regions"], "leader", option_colours)),
-            dcc.Graph(figure=figures.region_map(raw["regions"], "turnout", option_colours)),
-        ], className="charts"))
-        parts.append(dcc.Graph(figure=figures.rejected_bar(raw["rejected"]))
-                     if raw["rejected"] else html.P("No ballot has been rejected."))
-    parts.append(dcc.Graph(figure=figures.timeline(raw["timeline"])))
-    cells = suppress({f"{r['age_band']}/{r['gender']}": int(r["ballots"])
-                      for r in raw["demographics"]})
-    parts.append(dcc.Graph(figure=figures.demographics_bar(cells)))
-    parts.append(html.P(["Voter roll fingerprint: ",
-                         html.Code(election["roll_fingerprint"] or "not frozen yet")]))
-    parts.append(html.P(dcc.Link("Download results (CSV)",
-                                 href=f"/api/v1/elections/{election['election_id']}"
-                                      "/results.csv", refresh=True)))
-    return html.Div(parts)
+        graphs["map-leader"] = figures.region_map(raw["regions"], "leader", option_colours)
+        graphs["map-turnout"] = figures.region_map(raw["regions"], "turnout", option_colours)
+        if raw["rejected"]:
+            graphs["rejected"] = figures.rejected_bar(raw["rejected"])
+    graphs["timeline"] = figures.timeline(raw["timeline"])
+    graphs["demographics"] = figures.demographics_bar(suppress(
+        {f"{r['age_band']}/{r['gender']}": int(r["ballots"]) for r in raw["demographics"]}))
+    structure = [election["status"], embargoed, [c["contest_id"] for c in contests],
+                 bool(raw["rejected"])]
+    return {"structure": structure, "graphs": graphs, "texts": texts,
+            "contests": [(c["contest_id"], c["title"]) for c in contests]}
+
+
+def _graph(name: str, figure: dict) -> dcc.Graph:
+    return dcc.Graph(id={"type": "results-graph", "name": name}, figure=figure,
+                     config={"displayModeBar": False})
+
+
+def _text(name: str, children, tag=html.Div, **kwargs):
+    """A block that moves with the count, inside a wrapper with a plain id."""
+    return tag(html.Span(id={"type": "results-text", "name": name}, children=children),
+               id=f"results-{name}", **kwargs)
+
+
+def results_body(raw: dict, parts: dict | None = None) -> html.Div:
+    """The whole page for one election, from ``load_results``'s rows."""
+    parts = parts or page_parts(raw)
+    election, graphs, texts = raw["election"], parts["graphs"], parts["texts"]
+    status = election["status"] + (" · test" if election["is_test"] else "")
+    body: list = [
+        html.H1(election["title"]),
+        html.P([html.Span(status, className=f"badge badge-{election['status']}"),
+                f" Opens {election['opens_at']:%Y-%m-%d %H:%M} UTC, closes "
+                f"{election['closes_at']:%Y-%m-%d %H:%M} UTC."]),
+        _text("label", texts["label"]),
+        _text("completeness", texts["completeness"], className="completeness"),
+        _text("quality", texts["quality"], tag=html.P),
+    ]
+    if parts["structure"][1]:
+        body.append(html.P("This election embargoes its tallies: only turnout is shown "
+                           "until it closes.", className="embargo"))
+    for cid, title in parts["contests"]:
+        body.append(html.Section([
+            html.H2(title),
+            _text(f"{cid}-headline", texts[f"{cid}-headline"], tag=html.P,
+                  className="headline"),
+            _text(f"{cid}-details", texts[f"{cid}-details"]),
+            html.Div([_graph(f"{cid}-bar", graphs[f"{cid}-bar"]),
+                      _graph(f"{cid}-donut", graphs[f"{cid}-donut"])], className="charts"),
+        ], className="contest"))
+    if "map-leader" in graphs:
+        body.append(html.Div([_graph("map-leader", graphs["map-leader"]),
+                              _graph("map-turnout", graphs["map-turnout"])],
+                             className="charts"))
+        body.append(_graph("rejected", graphs["rejected"]) if "rejected" in graphs
+                    else html.P("No ballot has been rejected."))
+    body += [_graph("timeline", graphs["timeline"]),
+             _graph("demographics", graphs["demographics"])]
+    body.append(html.P(["Voter roll fingerprint: ",
+                        html.Code(election["roll_fingerprint"] or "not frozen yet")]))
+    body.append(html.P(dcc.Link("Download results (CSV)",
+                                href=f"/api/v1/elections/{election['election_id']}"
+                                     "/results.csv", refresh=True)))
+    return html.Div(body)
+
+
+def _digest(value) -> str:
+    text = json.dumps(value, sort_keys=True, default=lambda o: o.to_plotly_json()
+                      if hasattr(o, "to_plotly_json") else str(o))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def plan_refresh(raw: dict, shown: dict | None, graph_names: list[str],
+                 text_names: list[str]) -> tuple:
+    """What one poll sends: (body, graph updates, text updates, version).
+
+    The whole body only when the page's sections change; otherwise a ``Patch`` of the
+    data of each figure whose numbers moved and the children of each text that did, and
+    ``no_update`` for everything else.
+    """
+    parts = page_parts(raw)
+    version = {"structure": _digest(parts["structure"]),
+               "graphs": {n: _digest(f["data"]) for n, f in parts["graphs"].items()},
+               "texts": {n: _digest(c) for n, c in parts["texts"].items()}}
+    unchanged_graphs, unchanged_texts = [no_update] * len(graph_names), \
+        [no_update] * len(text_names)
+    if (shown is None or shown.get("structure") != version["structure"]
+            or set(graph_names) != set(parts["graphs"])
+            or set(text_names) != set(parts["texts"])):
+        return results_body(raw, parts), unchanged_graphs, unchanged_texts, version
+    graph_updates = []
+    for name in graph_names:
+        if shown["graphs"].get(name) == version["graphs"][name]:
+            graph_updates.append(no_update)
+        else:
+            patch = Patch()
+            patch["data"] = parts["graphs"][name]["data"]
+            graph_updates.append(patch)
+    text_updates = [no_update if shown["texts"].get(name) == version["texts"][name]
+                    else parts["texts"][name] for name in text_names]
+    return no_update, graph_updates, text_updates, version
 
 
 def freshness_text(raw: dict) -> str:
@@ -158,19 +230,23 @@ def freshness_text(raw: dict) -> str:
             "events.")
 
 
-@callback(Output("results-body", "children"), Output("results-version", "data"),
+@callback(Output("results-body", "children"),
+          Output({"type": "results-graph", "name": ALL}, "figure"),
+          Output({"type": "results-text", "name": ALL}, "children"),
+          Output("results-version", "data"),
           Output("results-freshness", "children"),
           Input("results-refresh", "n_intervals"), State("results-election", "data"),
           State("results-version", "data"))
-def refresh(_n_intervals: int | None, election_id: str, shown: str | None):
-    """Freshness on every poll; the results only when the aggregates changed since what
-    the browser shows."""
+def refresh(_n_intervals: int | None, election_id: str, shown: dict | None):
+    """Every poll: the freshness line, and of the results only what changed since what
+    the browser shows (``plan_refresh``)."""
+    graph_names = [o["id"]["name"] for o in ctx.outputs_list[1]]
+    text_names = [o["id"]["name"] for o in ctx.outputs_list[2]]
     settings = get_settings()
     try:
         raw = load_results(settings.site_database_url, election_id, settings.votes_topic)
     except UnknownElection:
-        return not_found(election_id), None, ""
-    version = _version(raw)
-    if version == shown:
-        return no_update, no_update, freshness_text(raw)
-    return results_body(raw), version, freshness_text(raw)
+        return (not_found(election_id), [no_update] * len(graph_names),
+                [no_update] * len(text_names), None, "")
+    body, graphs, texts, version = plan_refresh(raw, shown, graph_names, text_names)
+    return body, graphs, texts, version, freshness_text(raw)

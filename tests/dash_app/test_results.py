@@ -136,23 +136,48 @@ def counted_election(postgres_url, new_election):
     return eid
 
 
-def test_the_refresh_callback_sends_only_what_changed(services_env, postgres_url,
-                                                      counted_election):
-    from dash_app.pages.election import refresh
+def test_a_poll_sends_only_what_changed(services_env, services_settings, postgres_url,
+                                       counted_election):
+    from dash import Patch
 
-    body, version, fresh = refresh(None, counted_election, None)
+    from dash_app.pages.election import page_parts, plan_refresh
+    from dash_app.results import load_results
 
-    assert "Ada Okafor leads by" in _text(body) and version
-    assert fresh.startswith("Not updated yet") or fresh.startswith("Updated")
-    again = refresh(1, counted_election, version)
-    assert again[0] is no_update and again[1] is no_update
+    def poll(shown, graphs=(), texts=()):
+        raw = load_results(services_settings.site_database_url, counted_election, "votes")
+        return plan_refresh(raw, shown, list(graphs), list(texts))
+
+    body, _graphs, _texts, version = poll(None)  # first poll: the whole page
+    assert "Ada Okafor leads by" in _text(body)
+    raw = load_results(services_settings.site_database_url, counted_election, "votes")
+    graphs, texts = list(page_parts(raw)["graphs"]), list(page_parts(raw)["texts"])
+
+    same = poll(version, graphs, texts)  # nothing moved: nothing but no_update
+    assert same[0] is no_update and set(map(id, same[1] + same[2])) == {id(no_update)}
+
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("update option_totals set votes = 50 where election_id = %s "
                     "and option_id = 'bruno-lind'", (counted_election,))
-    changed, newer, _fresh = refresh(2, counted_election, version)
-    assert newer != version and "Bruno Lind leads by" in _text(changed)
-    missing = refresh(3, "no-such-election", None)
-    assert "No such election" in _text(missing[0])
+    body, graph_updates, text_updates, newer = poll(version, graphs, texts)
+
+    assert body is no_update and newer != version
+    changed = {name for name, update in zip(graphs, graph_updates, strict=True)
+               if update is not no_update}
+    assert changed == {"president-bar", "president-donut"}  # the maps' leader is unchanged
+    assert all(isinstance(graph_updates[graphs.index(n)], Patch) for n in changed)
+    moved = {name: update for name, update in zip(texts, text_updates, strict=True)
+             if update is not no_update}
+    assert set(moved) == {"president-headline"}
+    assert moved["president-headline"].startswith("Bruno Lind leads by")
+
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("insert into rejected_totals values (%s, 'malformed', 1)",
+                    (counted_election,))
+    assert poll(newer, graphs, texts)[0] is no_update  # same sections: rejects were there
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("update elections set status = 'closed' where election_id = %s",
+                    (counted_election,))
+    assert poll(newer, graphs, texts)[0] is not no_update  # new status: whole page
 
 
 def test_an_unknown_or_bad_election_id_gets_a_friendly_page():
