@@ -117,6 +117,10 @@ def services_env(services_settings, postgres_url, kafka_bootstrap, spark) -> Ite
     os.environ.update(env)
     get_settings.cache_clear()
     yield env
+    api = sys.modules.get("dash_app.api")  # the site's cached publisher, if a test made one
+    if api is not None and api._caster.cache_info().currsize:
+        api._caster().close()
+        api._caster.cache_clear()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)

@@ -149,6 +149,7 @@ class Caster:
     def close(self) -> None:
         if self._producer is not None:
             self._producer.flush(PUBLISH_TIMEOUT)
+            self._producer = None  # dropped, so the client stops connecting
 
 
 class PublishFailed(RuntimeError):
