@@ -8,6 +8,7 @@ the page most of its 50 ms budget.
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 from dash_app.results import SMALL_CELL, suppress
@@ -20,6 +21,9 @@ Figure = dict[str, Any]
 
 
 def _figure(title: str, height: int = 320, **layout: Any) -> Figure:
+    # Axes make room for their labels (the margins alone would cut "1,200" to "0").
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = {"automargin": True, **layout.get(axis, {})}
     return {"data": [], "layout": {"title": {"text": title, "x": 0}, "height": height,
                                    **LAYOUT, **layout}}
 
@@ -28,7 +32,8 @@ def totals_bar(contest: dict[str, Any]) -> Figure:
     """Votes per option, largest first, in party (or colour-blind-safe) colours."""
     options = sorted(contest["options"], key=lambda o: o["votes"])
     figure = _figure(f"{contest['title']}: votes", height=80 + 44 * len(options),
-                     xaxis={"showgrid": True, "gridcolor": "#ddd"})
+                     xaxis={"showgrid": True, "gridcolor": "#ddd", "automargin": True},
+                     yaxis={"automargin": True})
     figure["data"].append({
         "type": "bar", "orientation": "h",
         "x": [o["votes"] for o in options], "y": [o["name"] for o in options],
@@ -54,8 +59,15 @@ def shares_donut(contest: dict[str, Any]) -> Figure:
 
 def timeline(rows: list[dict[str, Any]]) -> Figure:
     """Cumulative ballots counted, minute by minute."""
+    # Ranges given, not left to autorange: one point alone gets a range of a millisecond,
+    # and a patched figure would keep the range fitted to the old numbers.
+    top = max([int(r["cumulative_ballots"]) for r in rows], default=0)
+    span = ([(rows[0]["minute"] - timedelta(minutes=5)).isoformat(),
+             (rows[-1]["minute"] + timedelta(minutes=1)).isoformat()] if rows else None)
     figure = _figure("Ballots counted over time",
-                     yaxis={"rangemode": "tozero", "gridcolor": "#ddd"})
+                     yaxis={"range": [0, max(10, top) * 1.1], "gridcolor": "#ddd"},
+                     xaxis={"range": span, "tickformat": "%H:%M"} if span
+                     else {"tickformat": "%H:%M"})
     figure["data"].append({
         "type": "scatter", "mode": "lines+markers", "line": {"color": "#0072b2", "width": 3},
         "x": [r["minute"].isoformat() for r in rows],

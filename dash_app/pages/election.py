@@ -137,10 +137,11 @@ def _graph(name: str, figure: dict) -> dcc.Graph:
                      config={"displayModeBar": False})
 
 
-def _text(name: str, children, tag=html.Div, **kwargs):
-    """A block that moves with the count, inside a wrapper with a plain id."""
-    return tag(html.Span(id={"type": "results-text", "name": name}, children=children),
-               id=f"results-{name}", **kwargs)
+def _text(name: str, children, tag=html.Div, inner=html.Span, **kwargs):
+    """A block that moves with the count (``inner``, updated by the poll), inside a
+    wrapper with a plain id."""
+    return tag(inner(id={"type": "results-text", "name": name}, children=children, **kwargs),
+               id=f"results-{name}")
 
 
 def results_body(raw: dict, parts: dict | None = None) -> html.Div:
@@ -154,7 +155,8 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
                 f" Opens {election['opens_at']:%Y-%m-%d %H:%M} UTC, closes "
                 f"{election['closes_at']:%Y-%m-%d %H:%M} UTC."]),
         _text("label", texts["label"]),
-        _text("completeness", texts["completeness"], className="completeness"),
+        _text("completeness", texts["completeness"], inner=html.Div,
+              className="completeness"),
         _text("quality", texts["quality"], tag=html.P),
     ]
     if parts["structure"][1]:
@@ -214,8 +216,11 @@ def plan_refresh(raw: dict, shown: dict | None, graph_names: list[str],
         if shown["graphs"].get(name) == version["graphs"][name]:
             graph_updates.append(no_update)
         else:
+            # Data and layout: a layout kept from the last render would keep its axis
+            # ranges, fitted to the old numbers.
             patch = Patch()
             patch["data"] = parts["graphs"][name]["data"]
+            patch["layout"] = parts["graphs"][name]["layout"]
             graph_updates.append(patch)
     text_updates = [no_update if shown["texts"].get(name) == version["texts"][name]
                     else parts["texts"][name] for name in text_names]
