@@ -1,17 +1,9 @@
 -- Each precinct (a region with no region below it) of one election: registered voters,
 -- ballots counted so far and the leading option of the first contest there.
 with precincts as (
-    select regions.region_id, regions.name, regions.geometry
-    from regions
-    where
-        regions.election_id = %(election_id)s
-        and not exists (
-            select 1
-            from regions as children
-            where
-                children.election_id = regions.election_id
-                and children.parent_region_id = regions.region_id
-        )
+    select region_id, name, geometry
+    from precinct_regions
+    where election_id = %(election_id)s
 ),
 
 first_contest as (

@@ -9,7 +9,7 @@ from psycopg2 import sql
 from tallyflow import db
 
 READABLE = {
-    "parties", "regions", "contests", "contest_options", "region_ancestry",
+    "parties", "regions", "precinct_regions", "contests", "contest_options", "region_ancestry",
     "region_roll_counts", "option_totals", "option_region_totals", "contest_ballot_totals",
     "turnout_by_region", "turnout_by_demographic", "ballots_per_minute", "rejected_totals",
     "aggregate_cells", "result_quality", "pipeline_health", "validation_runs",
