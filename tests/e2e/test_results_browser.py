@@ -120,6 +120,15 @@ def test_results_page_updates_without_reloading_while_votes_flow(
               and "favicon" not in entry["message"]]
     assert severe == []
 
+    # on a phone: one column, nothing wider than the screen
+    browser.set_window_size(390, 844)
+    browser.get(f"{site}/elections/{eid}")
+    _wait_for_text(browser, "results-completeness", "200")
+    time.sleep(1.0)
+    assert browser.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+    browser.set_window_size(1280, 1800)
+
     browser.get(site + "/")
     _wait_for_text(browser, "home-elections-table", election.title)
     browser.save_screenshot(str(SCREENSHOTS / "home.png"))
