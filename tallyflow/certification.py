@@ -171,16 +171,6 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
 # -- 4. reconcile -------------------------------------------------------------------------
 
 
-def _pair(kind: str, a: str, b: str, description: str):
-    import great_expectations.expectations as gxe
-
-    if kind == "equal":
-        return gxe.ExpectColumnPairValuesToBeEqual(column_A=a, column_B=b,
-                                                   description=description)
-    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True,
-                                                       description=description)
-
-
 @dataclass(frozen=True)
 class Check:
     """One reconciliation check: its frame's column pair, how they must compare, and the
@@ -194,7 +184,9 @@ class Check:
     where: tuple[str, ...]
 
     def expectation(self):
-        return _pair(self.kind, self.column_a, self.column_b, self.description)
+        from tallyflow.quality import pair_expectation
+
+        return pair_expectation(self.kind, self.column_a, self.column_b, self.description)
 
     def discrepancies(self, frame) -> list[dict[str, Any]]:
         a, b = frame[self.column_a], frame[self.column_b]

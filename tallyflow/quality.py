@@ -103,6 +103,18 @@ def _summary(result: Any) -> dict[str, Any]:
     }
 
 
+def pair_expectation(kind: str, a: str, b: str, description: str) -> Any:
+    """Column ``a`` equals column ``b`` on every row (``equal``), or is at least it
+    (``at_least``)."""
+    import great_expectations.expectations as gxe
+
+    if kind == "equal":
+        return gxe.ExpectColumnPairValuesToBeEqual(column_A=a, column_B=b,
+                                                   description=description)
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True,
+                                                       description=description)
+
+
 def run_suites(
     project_dir: Path | None,
     data_source: str,

@@ -29,7 +29,12 @@ import psycopg2.extensions
 from psycopg2.extras import Json, execute_values
 
 from tallyflow import db
-from tallyflow.quality import SuiteResult, record_validation_runs, run_suites
+from tallyflow.quality import (
+    SuiteResult,
+    pair_expectation,
+    record_validation_runs,
+    run_suites,
+)
 
 DATA_SOURCE = "tally"
 SUITE_PREFIX = "tally."
@@ -42,37 +47,30 @@ QUERIES = {
 }
 
 
-def _pair(kind: str, a: str, b: str, description: str) -> gxe.Expectation:
-    if kind == "equal":
-        return gxe.ExpectColumnPairValuesToBeEqual(column_A=a, column_B=b,
-                                                   description=description)
-    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True,
-                                                       description=description)
-
-
 def aggregate_suites() -> dict[str, list[gxe.Expectation]]:
     return {
         "contests": [
-            _pair("equal", "ballots", "checkins",
-                  "every counted ballot reaches every contest: ballots = check-ins"),
-            _pair("equal", "checkins", "stored_ballots",
-                  "one stored ballot per check-in"),
-            _pair("equal", "votes", "region_votes",
-                  "option totals = the sum of their per-region totals"),
-            _pair("at_least", "votes", "counted_ballots",
-                  "a counted contest gives at least one vote"),
-            _pair("at_least", "most_votes", "votes",
-                  "no contest has more votes than its ballots allow"),
+            pair_expectation("equal", "ballots", "checkins",
+                             "every counted ballot reaches every contest: ballots = check-ins"),
+            pair_expectation("equal", "checkins", "stored_ballots",
+                             "one stored ballot per check-in"),
+            pair_expectation("equal", "votes", "region_votes",
+                             "option totals = the sum of their per-region totals"),
+            pair_expectation("at_least", "votes", "counted_ballots",
+                             "a counted contest gives at least one vote"),
+            pair_expectation("at_least", "most_votes", "votes",
+                             "no contest has more votes than its ballots allow"),
         ],
         "turnout": [
-            _pair("at_least", "registered", "ballots", "turnout ≤ registered voters"),
+            pair_expectation("at_least", "registered", "ballots", "turnout ≤ registered voters"),
         ],
         "counts": [
-            _pair("at_least", "current_value", "previous_value", "counts never decrease"),
+            pair_expectation("at_least", "current_value", "previous_value",
+                             "counts never decrease"),
         ],
         "accounting": [
-            _pair("equal", "accounted", "consumed",
-                  "counted + rejected events = events read"),
+            pair_expectation("equal", "accounted", "consumed",
+                             "counted + rejected events = events read"),
         ],
     }
 
