@@ -88,24 +88,16 @@ def certify_election():
 
         from airflow.sdk.exceptions import AirflowFailException
 
-        from jobs.tally_votes import run_micro_batches
-        from tallyflow.certification import CertificationRefused, drain
+        from tallyflow.certification import CertificationRefused, Services, drain_votes
         from tallyflow.settings import get_settings
         from tallyflow.stack.spark import session
 
         settings = get_settings()
-        say = logging.getLogger(__name__).info
-        partitions = list(range(settings.votes_partitions))
         spark = session(settings.spark_remote)
         try:
-            offsets = drain(
-                settings.database_url, election_id, settings.kafka_bootstrap,
-                settings.votes_topic, partitions,
-                lambda: run_micro_batches(spark, settings.database_url,
-                                          settings.kafka_bootstrap, settings.votes_topic,
-                                          partitions, seconds=600, stop_when_idle=True,
-                                          say=say),
-                actor="airflow", timeout=900, say=say)
+            services = Services.from_settings(settings, spark,
+                                              say=logging.getLogger(__name__).info)
+            offsets = drain_votes(services, election_id, actor="airflow")
         except CertificationRefused as err:
             raise AirflowFailException(str(err)) from err
         finally:
@@ -114,20 +106,17 @@ def certify_election():
 
     @task
     def recount(election_id: str) -> dict:
-        from jobs.recount_election import recount
-        from tallyflow.certification import audited
+        from tallyflow.certification import Services, recount_ledgers
         from tallyflow.settings import get_settings
         from tallyflow.stack.spark import session
 
         settings = get_settings()
         spark = session(settings.spark_remote)
         try:
-            with audited(settings.database_url, election_id, "recount", "airflow") as detail:
-                counted = recount(spark, settings.database_url, election_id)
-                detail.update(vars(counted))
+            return recount_ledgers(Services.from_settings(settings, spark), election_id,
+                                   actor="airflow")
         finally:
             spark.stop()
-        return vars(counted)
 
     @task
     def reconcile(election_id: str, final_offsets: dict[str, int]) -> dict:

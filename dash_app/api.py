@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 from pathlib import Path
 
 from flask import Blueprint, Response, request
@@ -109,13 +108,15 @@ def certificate_page(election_id: str) -> Response:
     return Response(found["html"], mimetype="text/html")
 
 
-ELECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
 def _results(election_id: str) -> dict | None:
-    from dash_app.results import UnknownElection, load_results, results_document
+    from dash_app.results import (
+        UnknownElection,
+        is_election_id,
+        load_results,
+        results_document,
+    )
 
-    if not ELECTION_ID.match(election_id):
+    if not is_election_id(election_id):
         return None
     settings = get_settings()
     try:

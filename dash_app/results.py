@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -19,6 +20,7 @@ import psycopg2.extensions
 from psycopg2.extras import RealDictCursor
 
 from tallyflow import db
+from tallyflow.elections.store import UnknownElection
 
 # A turnout or demographic cell with fewer ballots than this shows as "< k".
 SMALL_CELL = int(os.environ.get("TALLYFLOW_SMALL_CELL", "10"))
@@ -29,8 +31,12 @@ SAFE_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00"
                 "#f0e442", "#000000"]
 
 
-class UnknownElection(LookupError):
-    """No election has this id (or it is not a valid id)."""
+# An election id as URLs carry it (docs/openapi.yaml's ElectionId).
+ELECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def is_election_id(text: str | None) -> bool:
+    return bool(text) and ELECTION_ID.match(text) is not None
 
 
 def _rows(cur, name: str, params: dict) -> list[dict]:
@@ -39,7 +45,8 @@ def _rows(cur, name: str, params: dict) -> list[dict]:
 
 
 def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
-    """Every aggregate behind one election's results page, read in one snapshot."""
+    """Every aggregate behind one election's results page, read in one snapshot; raises
+    :class:`~tallyflow.elections.store.UnknownElection`."""
     params = {"election_id": election_id, "topic": topic}
     with db.connection(url) as conn:
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ,

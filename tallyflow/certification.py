@@ -629,13 +629,43 @@ class Services:
     drain_timeout: float = 900.0
     say: Callable[[str], None] = field(default=print)
 
+    @classmethod
+    def from_settings(cls, settings: Any, spark: Any,
+                      say: Callable[[str], None] = print) -> Services:
+        """The configured services (``tallyflow.settings.Settings``) and a Spark session."""
+        return cls(settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
+                   list(range(settings.votes_partitions)), spark,
+                   quality_dir=settings.data_quality_dir,
+                   certificates_dir=settings.certificates_dir, say=say)
+
+
+def drain_votes(services: Services, election_id: str, *, actor: str) -> dict[int, int]:
+    """:func:`drain`, tallying with micro-batches on ``services.spark``."""
+    from jobs.tally_votes import run_micro_batches
+
+    return drain(
+        services.database_url, election_id, services.kafka_bootstrap, services.topic,
+        services.partitions,
+        lambda: run_micro_batches(services.spark, services.database_url,
+                                  services.kafka_bootstrap, services.topic,
+                                  services.partitions, seconds=services.drain_timeout,
+                                  stop_when_idle=True, say=services.say),
+        actor=actor, timeout=services.drain_timeout, say=services.say)
+
+
+def recount_ledgers(services: Services, election_id: str, *, actor: str) -> dict[str, Any]:
+    """The Spark recount (``jobs/recount_election.py``), recorded in the audit log."""
+    from jobs.recount_election import recount
+
+    with audited(services.database_url, election_id, "recount", actor) as detail:
+        counted = recount(services.spark, services.database_url, election_id)
+        detail.update(vars(counted))
+    return vars(counted)
+
 
 def certify_election(services: Services, election_id: str, *, actor: str) -> dict[str, Any]:
     """Every step in a row, as ``tallyflow certify`` runs them. Returns the certificate
     record; a certified election returns its existing certificate unchanged."""
-    from jobs.recount_election import recount
-    from jobs.tally_votes import run_micro_batches
-
     url, say = services.database_url, services.say
     existing = existing_certificate(url, election_id)
     if existing is not None:
@@ -645,19 +675,11 @@ def certify_election(services: Services, election_id: str, *, actor: str) -> dic
                 "certified_at": existing["certified_at"].isoformat()}
     closing = close_election(url, election_id, actor=actor)
     say(f"closed {election_id} at {closing['closes_at']}")
-    final_offsets = drain(
-        url, election_id, services.kafka_bootstrap, services.topic, services.partitions,
-        lambda: run_micro_batches(services.spark, url, services.kafka_bootstrap,
-                                  services.topic, services.partitions,
-                                  seconds=services.drain_timeout, stop_when_idle=True,
-                                  quality_dir=None, say=say),
-        actor=actor, timeout=services.drain_timeout, say=say)
+    final_offsets = drain_votes(services, election_id, actor=actor)
     say(f"drained; final offsets {final_offsets}")
-    with audited(url, election_id, "recount", actor) as detail:
-        counted = recount(services.spark, url, election_id)
-        detail.update(vars(counted))
-    say(f"recounted {counted.ballots:,} ballots and {counted.checkins:,} check-ins "
-        f"in {counted.seconds:.1f} s")
+    counted = recount_ledgers(services, election_id, actor=actor)
+    say(f"recounted {counted['ballots']:,} ballots and {counted['checkins']:,} check-ins "
+        f"in {counted['seconds']:.1f} s")
     reconciliation = reconcile(url, election_id, services.topic, final_offsets,
                                project_dir=services.quality_dir, actor=actor)
     say("reconciled: every check holds")

@@ -351,12 +351,8 @@ def cmd_certify(settings: Settings, args: argparse.Namespace) -> int:
 
     spark = session(settings.spark_remote)
     try:
-        certified = certify_election(
-            Services(settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
-                     list(range(settings.votes_partitions)), spark,
-                     quality_dir=settings.data_quality_dir,
-                     certificates_dir=settings.certificates_dir, say=say),
-            args.election, actor=args.actor)
+        certified = certify_election(Services.from_settings(settings, spark, say=say),
+                                     args.election, actor=args.actor)
     finally:
         spark.stop()
     if certified.get("already_certified"):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
+import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from psycopg2.extras import Json
@@ -106,8 +107,6 @@ def _summary(result: Any) -> dict[str, Any]:
 def pair_expectation(kind: str, a: str, b: str, description: str) -> Any:
     """Column ``a`` equals column ``b`` on every row (``equal``), or is at least it
     (``at_least``)."""
-    import great_expectations.expectations as gxe
-
     if kind == "equal":
         return gxe.ExpectColumnPairValuesToBeEqual(column_A=a, column_B=b,
                                                    description=description)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 
 import dash
 from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
@@ -16,6 +15,7 @@ from dash_app.results import (
     completeness,
     contest_results,
     freshness,
+    is_election_id,
     is_embargoed,
     load_results,
     suppress,
@@ -25,7 +25,6 @@ from tallyflow.settings import get_settings
 dash.register_page(__name__, path_template="/elections/<election_id>", name="Results",
                    title="Results")
 
-ELECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 POLL_MS = int(os.environ.get("TALLYFLOW_SITE_POLL_MS", "2000"))
 
 
@@ -38,7 +37,7 @@ def not_found(election_id: str) -> html.Div:
 
 
 def layout(election_id: str = "", **_query) -> html.Div:
-    if not ELECTION_ID.match(election_id or ""):
+    if not is_election_id(election_id):
         return not_found(election_id)
     return html.Div([
         dcc.Store(id="results-election", data=election_id),
