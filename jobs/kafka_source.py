@@ -40,6 +40,10 @@ KAFKA_ROW = StructType(
 
 
 REPLY_TIMEOUT = 15.0
+FETCH_WAIT_MS = 10
+# consume() waits out its whole timeout unless it fills its batch, so it is called in
+# short slices: a small partition's read ends as soon as its messages are in.
+POLL_SLICE = 0.005
 
 
 class OffsetRange(InputPartition):
@@ -73,6 +77,9 @@ class KafkaRangeReader(DataSourceReader):
             "enable.auto.commit": False,
             "enable.partition.eof": True,
             "fetch.max.bytes": 52_428_800,
+            # At the partition's end the broker may hold a fetch this long before it answers
+            # (500 ms by default): the end of every read would wait for it.
+            "fetch.wait.max.ms": FETCH_WAIT_MS,
             "log_level": 3,
         })
 
@@ -106,11 +113,11 @@ class KafkaRangeReader(DataSourceReader):
             consumer.assign([topic_partition])
             remaining = self.max_per_partition
             end = None
-            # consume() waits out its whole timeout unless the batch fills, so poll in short
-            # slices and give up only after REPLY_TIMEOUT seconds without any reply.
+            # Polls in short slices and gives up only after REPLY_TIMEOUT seconds without
+            # any reply.
             deadline = time.monotonic() + REPLY_TIMEOUT
             while remaining > 0:
-                messages = consumer.consume(min(remaining, 10_000), timeout=0.05)
+                messages = consumer.consume(min(remaining, 10_000), timeout=POLL_SLICE)
                 if not messages:
                     if time.monotonic() > deadline:
                         raise RuntimeError(

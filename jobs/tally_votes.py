@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from pyspark.sql.types import (
 )
 
 from jobs.kafka_source import KafkaRangeSource
+from jobs.vote_source import LOOKUP_FIELDS, VoteSource
 
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
@@ -93,14 +95,21 @@ MAX_PER_PARTITION = 50_000
 
 
 def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict[int, int],
-            max_per_partition: int) -> DataFrame:
-    """One row per Kafka message: topic, partition, offset, broker_timestamp, key, value."""
+            max_per_partition: int, database_url: str | None = None) -> DataFrame:
+    """One row per Kafka message: topic, partition, offset, broker_timestamp, key, value.
+
+    With ``database_url``, each row also carries the voter its credential belongs to, looked
+    up as the partition is read (``jobs.vote_source``; ``with_voters`` keeps them).
+    """
     if not getattr(spark, "_tallyflow_kafka_registered", False):
         spark.dataSource.register(KafkaRangeSource)
+        spark.dataSource.register(VoteSource)
         spark._tallyflow_kafka_registered = True
+    reader = spark.read.format("tallyflow_kafka")
+    if database_url is not None:
+        reader = spark.read.format("tallyflow_votes").option("database_url", database_url)
     return (
-        spark.read.format("tallyflow_kafka")
-        .option("bootstrap", bootstrap)
+        reader.option("bootstrap", bootstrap)
         .option("topic", topic)
         .option("start_offsets", json.dumps({str(p): o for p, o in start_offsets.items()}))
         .option("max_per_partition", str(max_per_partition))
@@ -111,8 +120,12 @@ def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict
 # -- transform ----------------------------------------------------------------------------
 
 
-def parse_events(raw: DataFrame) -> DataFrame:
-    """One row per Kafka message, with the event's fields and why it is malformed (or null)."""
+def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
+    """One row per Kafka message, with the event's fields and why it is malformed (or null).
+
+    Columns of ``raw`` named in ``keep`` (a voter looked up at the source) pass through
+    after ``PARSED_EVENT``'s.
+    """
     text = F.col("value").cast("string")
     event = F.from_json(text, VOTE_EVENT, {"mode": "PERMISSIVE"})
     parsed = raw.withColumn("event", event).withColumn("is_json", F.expr(
@@ -153,6 +166,7 @@ def parse_events(raw: DataFrame) -> DataFrame:
         e.contests.alias("contests"),
         F.coalesce(received_at, F.col("broker_timestamp")).alias("judged_at"),
         problem.alias("malformed_because"),
+        *keep,
     )
 
 
@@ -173,35 +187,20 @@ def attach_voters(events: DataFrame, voters: DataFrame) -> DataFrame:
     return events.join(voters, ["election_id", "credential_sha256"], "left")
 
 
-def lookup_voters(events: DataFrame, url: str) -> DataFrame:
-    """``attach_voters`` for ``parse_events`` output, done where the events are: each
-    Spark task looks its own batch of credentials up in Postgres, so no roll and no list
-    of credentials passes through the driver, and nothing is shuffled."""
-    names = [f.name for f in VOTER_FIELDS]
-
-    def lookup(batches):
-        import pyarrow as pa
-
-        from tallyflow import db
-
-        with db.connection(url) as conn, conn.cursor() as cur:
-            for batch in batches:
-                hashes = [h for h in set(batch.column("credential_sha256").to_pylist()) if h]
-                cur.execute(db.query("tally_reference_voters"),
-                            {"credential_hashes": [bytes.fromhex(h) for h in hashes]})
-                found = {(row[0], row[1]): row[2:] for row in cur.fetchall()}
-                keys = zip(batch.column("election_id").to_pylist(),
-                           batch.column("credential_sha256").to_pylist(), strict=True)
-                rows = [found.get(key, (None,) * len(names)) for key in keys]
-                columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-                yield pa.RecordBatch.from_arrays(
-                    [*batch.columns,
-                     *(pa.array(list(c), pa.bool_() if n == "has_voted" else pa.string())
-                       for n, c in zip(names, columns, strict=True))],
-                    names=[*batch.schema.names, *names],
-                )
-
-    return events.mapInArrow(lookup, StructType([*PARSED_EVENT.fields, *VOTER_FIELDS]))
+def with_voters(events: DataFrame) -> DataFrame:
+    """``attach_voters`` for ``parse_events`` output of a voter-looking-up read (``extract``
+    with a database URL): each event keeps the voter looked up for it only where this job's
+    own parse finds the same election and credential hash, so an event the lookup read
+    differently (a key given twice, say) has no voter, never someone else's.
+    """
+    same = ((F.col("looked_up_election_id") == F.col("election_id"))
+            & (F.col("looked_up_credential_sha256") == F.col("credential_sha256")))
+    renamed = {"voter_region_id": "region_id"}
+    return events.select(
+        *PARSED_EVENT.names,
+        *[F.when(same, F.col(f.name)).alias(renamed.get(f.name, f.name))
+          for f in LOOKUP_FIELDS[2:]],
+    )
 
 
 ELECTIONS_SCHEMA = (
@@ -244,7 +243,7 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
     """One row per event with ``reason`` (null when it counts) and ``detail``.
 
     ``events`` are parsed events with their voters attached (``attach_voters`` or
-    ``lookup_voters``). Checks run in order: malformed, unknown_election, not_open / closed,
+    ``with_voters``). Checks run in order: malformed, unknown_election, not_open / closed,
     unknown_credential, unknown_contest, unknown_option, duplicate. The first valid ballot
     of a voter counts, judged by receipt time then partition and offset; one already counted
     in an earlier batch (``has_voted``) makes every new one a duplicate. ``elections``
@@ -497,8 +496,9 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     if start_offsets is None:
         start_offsets = ledger.committed_offsets(url, topic, partitions)
     elections, known = _reference(spark, url)
-    events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition))
-    classified = classify(lookup_voters(events, url), elections).cache()
+    events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
+                                  database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
+    classified = classify(with_voters(events), elections).cache()
     lap("reference")
     per_event = classified.select(
         "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",

@@ -53,6 +53,13 @@ def _ephemeral_context() -> Any:
     return context
 
 
+# In memory, a checkpoint is built once per data source, name and list of expectations
+# (the very list object, kept here so its id is never reused) and run again on new frames:
+# building it again costs more than running it.
+_PREPARED: dict[tuple[str, str, int], tuple[Sequence[Any], Any]] = {}
+PREPARED_MAX = 256
+
+
 @contextlib.contextmanager
 def _gx_project(root: Path | None) -> Iterator[Any]:
     """The file-based GX project, held under a lock (its stores are plain files); with no
@@ -61,6 +68,11 @@ def _gx_project(root: Path | None) -> Iterator[Any]:
         with _EPHEMERAL_LOCK:
             yield _ephemeral_context()
         return
+    # A file context becomes GX's current project, which leaves the in-memory context's
+    # data sources without theirs: the in-memory side starts afresh after it.
+    with _EPHEMERAL_LOCK:
+        _PREPARED.clear()
+        _ephemeral_context.cache_clear()
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -114,6 +126,32 @@ def pair_expectation(kind: str, a: str, b: str, description: str) -> Any:
                                                        description=description)
 
 
+def _checkpoint(context: Any, source: Any, suite_name: str, name: str,
+                expectations: Sequence[Any], *, docs: bool) -> Any:
+    """The checkpoint ``name``: suite ``expectations`` on a whole-frame batch of the
+    ``suite_name`` asset of pandas data ``source``, updating Data Docs when ``docs``."""
+    asset = next((a for a in source.assets if a.name == suite_name), None)
+    asset = asset or source.add_dataframe_asset(suite_name)
+    batch = (asset.get_batch_definition("whole") if asset.batch_definitions
+             else asset.add_batch_definition_whole_dataframe("whole"))
+    suite = context.suites.add_or_update(
+        gx.ExpectationSuite(name=name, expectations=[copy.copy(e) for e in expectations])
+    )
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")] if docs else []
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[definition],
+            actions=actions,
+            result_format={"result_format": "SUMMARY",
+                           "partial_unexpected_count": SAMPLE_SIZE},
+        )
+    )
+
+
 def run_suites(
     project_dir: Path | None,
     data_source: str,
@@ -129,33 +167,27 @@ def run_suites(
     Docs site is rebuilt; without one the run is in memory and has no report.
     """
     results = []
+    keep = project_dir is not None
     with _gx_project(project_dir) as context:
-        source = context.data_sources.add_or_update_pandas(data_source)
+        source = None
         for suite_name, (frame, expectations) in checks.items():
-            asset = next((a for a in source.assets if a.name == suite_name), None)
-            asset = asset or source.add_dataframe_asset(suite_name)
-            batch = (asset.get_batch_definition("whole") if asset.batch_definitions
-                     else asset.add_batch_definition_whole_dataframe("whole"))
             name = f"{prefix}.{suite_name}"
-            suite = context.suites.add_or_update(
-                gx.ExpectationSuite(name=name,
-                                    expectations=[copy.copy(e) for e in expectations])
-            )
-            definition = context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=name, data=batch, suite=suite)
-            )
-            keep = project_dir is not None
-            actions = ([gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")]
-                       if keep and update_docs else [])
-            checkpoint = context.checkpoints.add_or_update(
-                gx.Checkpoint(
-                    name=name,
-                    validation_definitions=[definition],
-                    actions=actions,
-                    result_format={"result_format": "SUMMARY",
-                                   "partial_unexpected_count": SAMPLE_SIZE},
-                )
-            )
+            key = (data_source, name, id(expectations))
+            if not keep and key in _PREPARED:
+                checkpoint = _PREPARED[key][1]
+            else:
+                if source is None:
+                    # A file project's source is set up afresh each run; in memory it is
+                    # kept, with the assets the prepared checkpoints use.
+                    sources = context.data_sources.all()
+                    source = (sources[data_source] if not keep and data_source in sources
+                              else context.data_sources.add_or_update_pandas(data_source))
+                checkpoint = _checkpoint(context, source, suite_name, name, expectations,
+                                         docs=keep and update_docs)
+                if not keep:
+                    if len(_PREPARED) >= PREPARED_MAX:  # callers that build new lists
+                        _PREPARED.clear()
+                    _PREPARED[key] = (expectations, checkpoint)
             outcome = checkpoint.run(batch_parameters={"dataframe": frame})
             (identifier, validation), = outcome.run_results.items()
             failures = [_summary(r) for r in validation.results if not r.success]

@@ -1,4 +1,5 @@
--- The voters behind a batch's credentials, with what turnout needs and whether they voted.
+-- The voters behind a batch's credentials (SHA-256, hex), with what turnout needs and whether
+-- they voted.
 select
     voters.election_id,
     encode(voters.credential_sha256, 'hex') as credential_sha256,
@@ -24,4 +25,6 @@ cross join lateral (
 ) as ages
 left join checkins
     on checkins.election_id = voters.election_id and checkins.voter_id = voters.voter_id
-where voters.credential_sha256 = any(%(credential_hashes)s)
+where voters.credential_sha256 = any(
+    array(select decode(h, 'hex') from unnest(%(credential_hashes)s::text[]) as h)
+)

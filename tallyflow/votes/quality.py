@@ -19,6 +19,7 @@ tally does when a verdict changes and when it finishes a run.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,10 @@ QUERIES = {
 }
 
 
+@functools.cache
 def aggregate_suites() -> dict[str, list[gxe.Expectation]]:
+    """The gate's suites, built once: the same lists every time let ``run_suites`` reuse
+    its in-memory checkpoints."""
     return {
         "contests": [
             pair_expectation("equal", "ballots", "checkins",

@@ -1,0 +1,111 @@
+"""Kafka vote events with their voters looked up where they are read.
+
+``format("tallyflow_votes")`` is ``tallyflow_kafka`` (``jobs.kafka_source``) plus the voter
+each event's credential belongs to. The task that reads a partition also reads each event's
+``election_id`` and ``credential``, hashes the credential and looks the voters up in Postgres,
+one query per Arrow batch: the events never go back and forth between Spark and Python for
+it, and no roll or list of credentials passes through the driver.
+
+This is only a lookup. The job still parses and checks every event itself and keeps a voter
+only where its own parse finds the same election and credential hash
+(``jobs.tally_votes.with_voters``).
+
+Options: those of ``tallyflow_kafka`` and ``database_url``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+
+from pyspark.sql.types import BooleanType, StringType, StructField, StructType
+
+from jobs.kafka_source import KAFKA_ROW, KafkaRangeReader, KafkaRangeSource, OffsetRange
+
+# The voter columns an event carries, named apart from the event's own fields.
+LOOKUP_FIELDS = [
+    StructField("looked_up_election_id", StringType()),
+    StructField("looked_up_credential_sha256", StringType()),
+    StructField("voter_id", StringType()),
+    StructField("voter_region_id", StringType()),
+    StructField("age_band", StringType()),
+    StructField("gender", StringType()),
+    StructField("has_voted", BooleanType()),
+]
+VOTE_ROW = StructType([*KAFKA_ROW.fields, *LOOKUP_FIELDS])
+CREDENTIAL = re.compile(r"[0-9a-f]{32}")
+
+
+def credential_keys(values: list[bytes | None]) -> list[tuple[str, str] | None]:
+    """(election_id, sha256 hex of the credential) per event value, None where either is not
+    there as the event schema has it (not JSON, not an object, not strings, or a credential
+    that is not 32 lowercase hex characters)."""
+    import orjson
+
+    keys: list[tuple[str, str] | None] = []
+    for value in values:
+        key = None
+        if value is not None:
+            try:
+                event = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                event = None
+            if isinstance(event, dict):
+                election_id, credential = event.get("election_id"), event.get("credential")
+                if (isinstance(election_id, str) and isinstance(credential, str)
+                        and CREDENTIAL.fullmatch(credential)):
+                    key = (election_id, hashlib.sha256(credential.encode()).hexdigest())
+        keys.append(key)
+    return keys
+
+
+def look_up(cur, keys: list[tuple[str, str] | None]) -> list[tuple]:
+    """One row of ``LOOKUP_FIELDS`` values per key; voter fields are None where no voter of
+    that election has that credential."""
+    from tallyflow import db
+
+    hashes = {key[1] for key in keys if key is not None}
+    found: dict[tuple[str, str], tuple] = {}
+    if hashes:
+        cur.execute(db.query("tally_reference_voters"),
+                    {"credential_hashes": list(hashes)})
+        found = {(row[0], row[1]): row[2:] for row in cur.fetchall()}
+    none = (None,) * (len(LOOKUP_FIELDS) - 2)
+    return [(None, None, *none) if key is None else (*key, *found.get(key, none))
+            for key in keys]
+
+
+class VoteReader(KafkaRangeReader):
+    def __init__(self, options: dict[str, str]) -> None:
+        super().__init__(options)
+        self.database_url = options["database_url"]
+
+    def read(self, partition: OffsetRange) -> Iterator:
+        import pyarrow as pa
+
+        from tallyflow import db
+
+        added = [pa.field(f.name, pa.bool_() if f.dataType == BooleanType() else pa.string())
+                 for f in LOOKUP_FIELDS]
+        with db.connection(self.database_url) as conn, conn.cursor() as cur:
+            for batch in super().read(partition):
+                rows = look_up(cur, credential_keys(batch.column("value").to_pylist()))
+                columns = list(zip(*rows, strict=True))
+                yield pa.RecordBatch.from_arrays(
+                    [*batch.columns,
+                     *(pa.array(list(c), f.type) for c, f in zip(columns, added, strict=True))],
+                    schema=pa.schema([*batch.schema, *added]),
+                )
+
+
+class VoteSource(KafkaRangeSource):
+    @classmethod
+    def name(cls) -> str:
+        return "tallyflow_votes"
+
+    def schema(self) -> StructType:
+        return VOTE_ROW
+
+    def reader(self, schema: StructType) -> VoteReader:
+        return VoteReader(self.options)

@@ -1,0 +1,66 @@
+"""The voter lookup done where each partition is read, and what the job keeps of it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from jobs.tally_votes import PARSED_EVENT, with_voters
+from jobs.vote_source import LOOKUP_FIELDS, credential_keys
+
+CREDENTIAL = "0123456789abcdef0123456789abcdef"
+HASH = hashlib.sha256(CREDENTIAL.encode()).hexdigest()
+
+
+def _value(**fields) -> bytes:
+    return json.dumps({"election_id": "e", "credential": CREDENTIAL, **fields}).encode()
+
+
+def test_credential_keys_reads_the_election_and_hashes_the_credential():
+    values = [
+        _value(),
+        b"{not json",
+        None,
+        b'["e", "0123456789abcdef0123456789abcdef"]',
+        _value(credential=42),
+        _value(credential=CREDENTIAL.upper()),
+        _value(credential=CREDENTIAL + "0"),
+        _value(election_id=None),
+        json.dumps({"credential": CREDENTIAL}).encode(),
+    ]
+
+    assert credential_keys(values) == [("e", HASH)] + [None] * 8
+
+
+def test_with_voters_keeps_a_voter_only_where_the_job_read_the_same_election_and_hash(spark):
+    t = datetime(2026, 11, 3, 9)
+
+    def event(offset, election_id, credential_sha256, looked_up):
+        parsed = ("votes", 0, offset, t, b"{}", f"id{offset}", election_id, credential_sha256,
+                  "receipt", [], t, None)
+        return (*parsed, *looked_up)
+
+    voter = ("v1", "r1", "25-34", "female", False)
+    events = spark.createDataFrame(
+        [
+            event(0, "e", HASH, ("e", HASH, *voter)),
+            event(1, "e", "another-hash", ("e", HASH, *voter)),  # read another credential
+            event(2, "other", HASH, ("e", HASH, *voter)),  # read another election
+            event(3, "e", HASH, (None, None, None, None, None, None, None)),  # nobody found
+        ],
+        "topic string, partition int, offset long, broker_timestamp timestamp, value binary, "
+        "event_id string, election_id string, credential_sha256 string, receipt string, "
+        "contests array<struct<contest_id:string,selections:array<string>>>, "
+        "judged_at timestamp, malformed_because string, "
+        + ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in LOOKUP_FIELDS),
+    )
+
+    result = with_voters(events)
+
+    assert result.columns == [*PARSED_EVENT.names, "voter_id", "region_id", "age_band",
+                              "gender", "has_voted"]
+    rows = {r.offset: (r.voter_id, r.region_id, r.has_voted)
+            for r in result.collect()}
+    assert rows == {0: ("v1", "r1", False), 1: (None, None, None), 2: (None, None, None),
+                    3: (None, None, None)}
