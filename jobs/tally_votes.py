@@ -24,7 +24,6 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
     BinaryType,
-    BooleanType,
     IntegerType,
     LongType,
     StringType,
@@ -34,7 +33,7 @@ from pyspark.sql.types import (
 )
 
 from jobs.kafka_source import KafkaRangeSource
-from jobs.vote_source import LOOKUP_FIELDS, VoteSource
+from jobs.vote_source import LOOKUP_FIELDS, VOTER_FIELDS, VoteSource
 
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
@@ -105,9 +104,8 @@ def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict
         spark.dataSource.register(KafkaRangeSource)
         spark.dataSource.register(VoteSource)
         spark._tallyflow_kafka_registered = True
-    reader = spark.read.format("tallyflow_kafka")
-    if database_url is not None:
-        reader = spark.read.format("tallyflow_votes").option("database_url", database_url)
+    reader = (spark.read.format("tallyflow_kafka") if database_url is None else
+              spark.read.format("tallyflow_votes").option("database_url", database_url))
     return (
         reader.option("bootstrap", bootstrap)
         .option("topic", topic)
@@ -170,15 +168,6 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     )
 
 
-VOTER_FIELDS = [
-    StructField("voter_id", StringType()),
-    StructField("region_id", StringType()),
-    StructField("age_band", StringType()),
-    StructField("gender", StringType()),
-    StructField("has_voted", BooleanType()),
-]
-
-
 def attach_voters(events: DataFrame, voters: DataFrame) -> DataFrame:
     """``events`` with the voter each credential belongs to (null columns when none).
 
@@ -195,11 +184,9 @@ def with_voters(events: DataFrame) -> DataFrame:
     """
     same = ((F.col("looked_up_election_id") == F.col("election_id"))
             & (F.col("looked_up_credential_sha256") == F.col("credential_sha256")))
-    renamed = {"voter_region_id": "region_id"}
     return events.select(
         *PARSED_EVENT.names,
-        *[F.when(same, F.col(f.name)).alias(renamed.get(f.name, f.name))
-          for f in LOOKUP_FIELDS[2:]],
+        *[F.when(same, F.col(f.name)).alias(f.name) for f in VOTER_FIELDS],
     )
 
 

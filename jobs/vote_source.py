@@ -23,15 +23,19 @@ from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
 from jobs.kafka_source import KAFKA_ROW, KafkaRangeReader, KafkaRangeSource, OffsetRange
 
-# The voter columns an event carries, named apart from the event's own fields.
-LOOKUP_FIELDS = [
-    StructField("looked_up_election_id", StringType()),
-    StructField("looked_up_credential_sha256", StringType()),
+# What the tally needs to know of an event's voter.
+VOTER_FIELDS = [
     StructField("voter_id", StringType()),
-    StructField("voter_region_id", StringType()),
+    StructField("region_id", StringType()),
     StructField("age_band", StringType()),
     StructField("gender", StringType()),
     StructField("has_voted", BooleanType()),
+]
+# The columns a read adds to each message: the key it looked up, then the voter.
+LOOKUP_FIELDS = [
+    StructField("looked_up_election_id", StringType()),
+    StructField("looked_up_credential_sha256", StringType()),
+    *VOTER_FIELDS,
 ]
 VOTE_ROW = StructType([*KAFKA_ROW.fields, *LOOKUP_FIELDS])
 CREDENTIAL = re.compile(r"[0-9a-f]{32}")
@@ -71,8 +75,8 @@ def look_up(cur, keys: list[tuple[str, str] | None]) -> list[tuple]:
         cur.execute(db.query("tally_reference_voters"),
                     {"credential_hashes": list(hashes)})
         found = {(row[0], row[1]): row[2:] for row in cur.fetchall()}
-    none = (None,) * (len(LOOKUP_FIELDS) - 2)
-    return [(None, None, *none) if key is None else (*key, *found.get(key, none))
+    nobody = (None,) * len(VOTER_FIELDS)
+    return [(None, None, *nobody) if key is None else (*key, *found.get(key, nobody))
             for key in keys]
 
 
