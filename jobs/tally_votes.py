@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -308,7 +309,8 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
 
 
 def _marked(accepted: DataFrame, elections: DataFrame) -> DataFrame:
-    """``accepted`` with ``marks``: per contest of its election, the selections and the mark.
+    """``accepted`` with ``marks``: per contest of its election, the selections and the mark
+    (null for an election that is not counting).
 
     Each election's contest list is small and broadcast, so nothing is shuffled.
     """
@@ -330,7 +332,7 @@ def _marked(accepted: DataFrame, elections: DataFrame) -> DataFrame:
                         selections.alias("selections"), how.alias("mark"))
 
     return (
-        accepted.join(F.broadcast(ballot_contests), "election_id")
+        accepted.join(F.broadcast(ballot_contests), "election_id", "left")
         .withColumn("marks", F.transform("ballot_contests", mark))
         .drop("ballot_contests")
     )
@@ -349,64 +351,85 @@ def contest_marks(accepted: DataFrame, elections: DataFrame) -> DataFrame:
     ).select("*", "m.contest_id", "m.selections", "m.mark").drop("m")
 
 
-def _fact(kind: str, *keys) -> F.Column:
-    padded = [F.col(k) if isinstance(k, str) else k for k in keys]
-    padded = [k.cast("string") for k in padded] + [F.lit(None).cast("string")] * (4 - len(keys))
-    return F.struct(F.lit(kind).alias("kind"),
-                    *[k.alias(f"k{i}") for i, k in enumerate(padded, start=1)])
+def outcomes(classified: DataFrame, elections: DataFrame) -> DataFrame:
+    """One row per event: what the ledger stores of it and what the aggregates count.
 
-
-def aggregate_increments(classified: DataFrame, elections: DataFrame) -> DataFrame:
-    """Every aggregate increment of a batch, as (kind, election_id, k1..k4, n) rows.
-
-    Each event becomes a handful of facts (its region, demographic cell and minute; per
-    contest its mark; per option it counts for, the option and the option in its region;
-    or, rejected, its reason), and one groupBy counts them all: one shuffle, one action.
-    Kinds: option, option_region, contest (k2 = the mark), region, demographic, minute,
-    rejected_total. ``increments_by_table`` shapes them for the upserts.
+    Rejected events keep their payload (``value``) and reason; counted ones their
+    selections (JSON text, for the ballot), their voter's cell and, per contest of the
+    election, the ``marks`` (``contest_marks``). ``increments`` sums them up.
     """
-    minute = F.date_format(F.date_trunc("minute", "judged_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'")
-    accepted = _marked(classified.where(F.col("reason").isNull()), elections)
-    counted_for = F.flatten(F.transform("marks", lambda m: F.flatten(F.transform(
-        F.filter(F.coalesce(m.selections, F.array()),
-                 lambda _o: m.mark.isin("counted", "undervote")),
-        lambda o: F.array(_fact("option", m.contest_id, o),
-                          _fact("option_region", m.contest_id, o, F.col("region_id"))),
-    ))))
-    accepted_facts = F.concat(
-        F.array(_fact("region", "region_id"), _fact("demographic", "age_band", "gender"),
-                _fact("minute", minute)),
-        F.transform("marks", lambda m: _fact("contest", m.contest_id, m.mark)),
-        counted_for,
-    )
-    facts = accepted.select("election_id", F.explode(accepted_facts).alias("f")).unionByName(
-        classified.where(F.col("reason").isNotNull()).select(
-            F.coalesce("election_id", F.lit("")).alias("election_id"),
-            _fact("rejected_total", "reason").alias("f"))
-    ).select("election_id", "f.*")
-    return (
-        facts.groupBy("kind", "election_id", "k1", "k2", "k3", "k4")
-        .agg(F.count(F.lit(1)).alias("n"))
+    return _marked(classified, elections).select(
+        "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",
+        "age_band", "gender", "judged_at", "broker_timestamp", "receipt",
+        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
+        F.when(F.col("reason").isNull(), F.to_json("contests")).alias("selections"),
+        _cast_window("judged_at").alias("cast_window"),
+        F.when(F.col("reason").isNull(), F.col("marks")).alias("marks"),
     )
 
 
-def increments_by_table(rows) -> dict[str, list[tuple]]:
-    """``aggregate_increments`` rows as each aggregate table's upsert takes them."""
-    by_kind: dict[str, list[tuple]] = {}
-    contests: dict[tuple[str, str], list[int]] = {}
-    marks = {"blank": 1, "undervote": 2, "overvote": 3}
-    for row in rows:
-        if row.kind == "contest":
-            totals = contests.setdefault((row.election_id, row.k1), [0, 0, 0, 0])
-            totals[0] += row.n
-            if row.k2 in marks:
-                totals[marks[row.k2]] += row.n
-            continue
-        keys = [k for k in (row.k1, row.k2, row.k3, row.k4) if k is not None]
-        by_kind.setdefault(row.kind, []).append((row.election_id, *keys, row.n))
-    if contests:
-        by_kind["contest"] = [(e, c, *t) for (e, c), t in contests.items()]
-    return by_kind
+def _count(table: pa.Table, keys: list[str]) -> list[tuple]:
+    """(*keys, n) for each distinct combination of ``keys`` in ``table``."""
+    counted = table.select(keys).group_by(keys).aggregate([([], "count_all")])
+    return list(zip(*(counted.column(k).to_pylist() for k in [*keys, "count_all"]),
+                    strict=True))
+
+
+def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
+    """A batch's aggregate increments from its ``outcomes``, as each table's upsert takes
+    them: (election_id, *keys, n) per kind.
+
+    The events are in the driver already (the ledger stores each of them), so the sums are
+    taken there, vectorised with Arrow, rather than in a second Spark job. Kinds: option
+    (contest, option), option_region (contest, option, region), contest (contest, ballots,
+    blank, undervote, overvote), region, demographic (age band, gender), minute and
+    rejected_total (reason). An option counts where its contest's mark is ``counted`` or
+    ``undervote``.
+    """
+    import pyarrow.compute as pc
+
+    counted = pc.is_null(per_event.column("reason"))
+    accepted = per_event.filter(counted)
+    rejected = per_event.filter(pc.invert(counted))
+    by_kind: dict[str, list[tuple]] = {
+        "region": _count(accepted, ["election_id", "region_id"]),
+        "demographic": _count(accepted, ["election_id", "age_band", "gender"]),
+        "minute": _count(accepted.append_column(
+            "minute", pc.floor_temporal(accepted.column("judged_at"), unit="minute")),
+            ["election_id", "minute"]),
+        "rejected_total": _count(rejected.set_column(
+            rejected.schema.get_field_index("election_id"), "election_id",
+            pc.fill_null(rejected.column("election_id"), "")), ["election_id", "reason"]),
+    }
+    marks_column = accepted.column("marks").combine_chunks()
+    marks = pc.list_flatten(marks_column)
+    owner = pc.list_parent_indices(marks_column)
+    contests = pa.table({
+        "election_id": accepted.column("election_id").take(owner),
+        "region_id": accepted.column("region_id").take(owner),
+        "contest_id": pc.struct_field(marks, "contest_id"),
+        "mark": pc.struct_field(marks, "mark"),
+        "selections": pc.struct_field(marks, "selections"),
+    })
+    totals: dict[tuple[str, str], list[int]] = {}
+    slots = {"blank": 1, "undervote": 2, "overvote": 3}
+    for election_id, contest_id, mark, n in _count(contests,
+                                                   ["election_id", "contest_id", "mark"]):
+        row = totals.setdefault((election_id, contest_id), [0, 0, 0, 0])
+        row[0] += n
+        if mark in slots:
+            row[slots[mark]] += n
+    by_kind["contest"] = [(e, c, *t) for (e, c), t in totals.items()]
+    voting = contests.filter(pc.is_in(contests.column("mark"),
+                                      pa.array(["counted", "undervote"])))
+    selections = voting.column("selections").combine_chunks()
+    picks = voting.take(pc.list_parent_indices(selections)).select(
+        ["election_id", "contest_id", "region_id"]).append_column(
+        "option_id", pc.list_flatten(selections))
+    by_kind["option_region"] = _count(
+        picks, ["election_id", "contest_id", "option_id", "region_id"])
+    by_kind["option"] = _count(picks, ["election_id", "contest_id", "option_id"])
+    return {kind: rows for kind, rows in by_kind.items() if rows}
 
 
 # -- the batch ----------------------------------------------------------------------------
@@ -441,14 +464,6 @@ def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str]]:
     return reference_frame(spark, elections, options), {row[0] for row in elections}
 
 
-def _within(ends: dict[int, int]) -> F.Column:
-    """Rows below each partition's end offset (no rows at all when nothing was read)."""
-    condition = F.lit(False)
-    for partition, end in ends.items():
-        condition = condition | ((F.col("partition") == partition) & (F.col("offset") < end))
-    return condition
-
-
 def _cast_window(column: str) -> F.Column:
     seconds = 15 * 60
     return F.timestamp_seconds(F.floor(F.unix_timestamp(column) / seconds) * seconds)
@@ -460,8 +475,8 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
               start_offsets: dict[int, int] | None = None) -> BatchResult:
     """Tally whatever the topic holds past the committed offsets, in one transaction.
 
-    Two Spark actions: the per-event outcomes (for the ledger) and the aggregate
-    increments, both from one cached classification. ``start_offsets`` are the committed
+    One Spark job classifies every event (``outcomes``); the aggregate increments are summed
+    from its result in the driver (``increments``). ``start_offsets`` are the committed
     offsets when the caller has just read them; the commit checks them either way.
     """
     from datetime import UTC
@@ -485,24 +500,14 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     elections, known = _reference(spark, url)
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
                                   database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
-    classified = classify(with_voters(events), elections).cache()
+    classified = classify(with_voters(events), elections)
     lap("reference")
-    per_event = classified.select(
-        "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",
-        "judged_at", "broker_timestamp", "receipt",
-        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
-        F.when(F.col("reason").isNull(), F.to_json("contests")).alias("selections"),
-        _cast_window("judged_at").alias("cast_window"),
-    ).toArrow()
+    per_event = outcomes(classified, elections).toArrow()
     lap("classify")
-    # Pinned to the offsets the first action read: should Spark ever recompute the cached
-    # classification, it reads the same events and no more.
+    added = increments(per_event)
+    lap("aggregate")
     ends = {row["partition"]: row["offset_max"] + 1 for row in
             per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
-    pinned = classified.where(_within(ends))
-    increments = aggregate_increments(pinned, elections).collect() if ends else []
-    lap("aggregate")
-
     next_offsets = {p: max(o, ends.get(p, 0)) for p, o in start_offsets.items()}
     counted = pc.is_null(per_event.column("reason"))
     accepted = per_event.filter(counted)
@@ -516,7 +521,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         rejected=[(topic, r["partition"], r["offset"], r["election_id"], r["reason"],
                    r["detail"], None if r["value"] is None else "\\x" + r["value"].hex(),
                    r["broker_timestamp"], r["receipt"]) for r in rejected],
-        increments=increments_by_table(increments),
+        increments=added,
         partition_accepted=[
             (topic, r["partition"], r["election_id"], r["offset_count"]) for r in
             accepted.group_by(["partition", "election_id"]).aggregate([("offset", "count")])
@@ -527,7 +532,6 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         newest_event_at=pc.max(received).as_py() if len(per_event) else None,
         consumer_lag=watcher.lag(next_offsets) if watcher is not None else None,
     )
-    classified.unpersist()
     lap("prepare")
     if len(per_event):
         ledger.commit_batch(url, batch, duration_ms=int(1000 * (time.perf_counter() - t0)))
@@ -535,7 +539,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     return BatchResult(len(per_event), len(accepted), len(rejected),
                        time.perf_counter() - t0, next_offsets, datetime.now(UTC),
                        received.to_pylist(), phases,
-                       {row.election_id for row in increments} & known)
+                       {row[0] for rows in added.values() for row in rows} & known)
 
 
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,

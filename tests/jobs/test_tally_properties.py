@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from jobs.tally_votes import aggregate_increments, attach_voters, classify, reference_frame
+from jobs.tally_votes import attach_voters, classify, increments, outcomes, reference_frame
 
 T0 = datetime(2026, 11, 3, 9, 0)
 VOTERS = [(f"h{i}", f"v{i}", f"r{i % 2}") for i in range(6)]
@@ -21,6 +21,7 @@ BALLOTS = [  # (credential hash, mayor selections, council selections)
 ]
 EVENT_COLUMNS = ("topic string, partition int, offset long, broker_timestamp timestamp, "
                  "value binary, event_id string, election_id string, credential_sha256 string, "
+                 "receipt string, "
                  "contests array<struct<contest_id:string,selections:array<string>>>, "
                  "judged_at timestamp, malformed_because string")
 
@@ -31,6 +32,7 @@ def _tally(spark, order: list[int]) -> list[tuple]:
         credential, mayor, council = BALLOTS[index]
         # Each copy of a ballot carries the same content and event id; only its place moves.
         rows.append(("votes", 0, offset, T0, None, f"event-{index}", "e", credential,
+                     f"receipt-{index}",
                      [("mayor", mayor), ("council", council)],
                      T0 + timedelta(seconds=offset), None))
     events = spark.createDataFrame(rows, EVENT_COLUMNS)
@@ -43,8 +45,9 @@ def _tally(spark, order: list[int]) -> list[tuple]:
         "election_id string, credential_sha256 string, voter_id string, region_id string, "
         "age_band string, gender string, has_voted boolean")
     classified = classify(attach_voters(events, voters), elections)
-    increments = aggregate_increments(classified, elections).where("kind != 'minute'")
-    return sorted(tuple(r) for r in increments.collect())
+    added = increments(outcomes(classified, elections).toArrow())
+    return sorted((kind, *row) for kind, rows in added.items() if kind != "minute"
+                  for row in rows)
 
 
 _BASELINE: dict[str, tuple[list[tuple], int]] = {}
