@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pyspark.testing import assertDataFrameEqual
 
@@ -12,6 +12,8 @@ from jobs.tally_votes import (
     attach_voters,
     classify,
     contest_marks,
+    increments,
+    outcomes,
     parse_events,
     reference_frame,
 )
@@ -200,3 +202,67 @@ def test_a_closed_election_still_counts_ballots_received_before_its_close(spark)
          (1, "closed", "received 2026-11-03 19:00:00Z, closed 2026-11-03 19:00:00Z"),
          (2, "closed", "election is certified")],
         "offset long, reason string, detail string"))
+
+
+def test_increments_sum_every_aggregate_from_the_outcomes(spark):
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    at_nine, a_minute_later = datetime(2026, 11, 3, 9, 0), datetime(2026, 11, 3, 9, 1, 30)
+
+    def event(offset, election, credential, contests, at=a_minute_later, malformed=None):
+        return ("votes", 0, offset, at, None, f"id{offset}", election, credential,
+                f"receipt{offset}", contests, at, malformed)
+
+    events = spark.createDataFrame(
+        [
+            event(0, "e", "h1", [("mayor", ["ann"]), ("council", ["a", "b"])], at=at_nine),
+            event(1, "e", "h2", [("mayor", ["ann", "bob"]), ("council", ["c"])]),
+            event(2, "e", "h3", [("council", [])]),                   # mayor left off: blank
+            event(3, "e", "h1", [("mayor", ["bob"])]),                 # duplicate
+            event(4, "gone", "h3", [("mayor", ["ann"])]),              # unknown election
+            event(5, None, None, None, malformed="not a JSON object"),  # no election at all
+            event(6, "e", "h4", [("mayor", ["zed"])]),                 # unknown option
+        ],
+        EVENT_COLUMNS.replace("credential_sha256 string, ",
+                              "credential_sha256 string, receipt string, "),
+    )
+    elections = reference_frame(
+        spark, [("e", "open", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))],
+        [("e", "mayor", "ann", 1), ("e", "mayor", "bob", 1)]
+        + [("e", "council", o, 2) for o in ("a", "b", "c")])
+    voters = spark.createDataFrame(
+        [("e", "h1", "v1", "r1", "25-34", "female", False),
+         ("e", "h2", "v2", "r2", "65+", "male", False),
+         ("e", "h3", "v3", "r2", "65+", "male", False),
+         ("e", "h4", "v4", "r1", "25-34", "female", False)], VOTERS)
+
+    added = increments(outcomes(classify(attach_voters(events, voters), elections),
+                                elections).toArrow())
+
+    assert {kind: sorted(rows) for kind, rows in added.items()} == {
+        # ann once (h2's mayor is an overvote); c from h2's undervoted council
+        "option": [("e", "council", "a", 1), ("e", "council", "b", 1),
+                   ("e", "council", "c", 1), ("e", "mayor", "ann", 1)],
+        "option_region": [("e", "council", "a", "r1", 1), ("e", "council", "b", "r1", 1),
+                          ("e", "council", "c", "r2", 1), ("e", "mayor", "ann", "r1", 1)],
+        # (ballots, blank, undervote, overvote)
+        "contest": [("e", "council", 3, 1, 1, 0), ("e", "mayor", 3, 1, 0, 1)],
+        "region": [("e", "r1", 1), ("e", "r2", 2)],
+        "demographic": [("e", "25-34", "female", 1), ("e", "65+", "male", 2)],
+        "minute": [("e", datetime(2026, 11, 3, 9, 0, tzinfo=UTC), 1),
+                   ("e", datetime(2026, 11, 3, 9, 1, tzinfo=UTC), 2)],
+        "rejected_total": [("", "malformed", 1), ("e", "duplicate", 1),
+                           ("e", "unknown_option", 1), ("gone", "unknown_election", 1)],
+    }
+
+
+def test_an_empty_batch_has_no_increments(spark):
+    elections = reference_frame(spark, [("e", "open", T, T)], [("e", "mayor", "ann", 1)])
+    events = spark.createDataFrame([], EVENT_COLUMNS.replace(
+        "credential_sha256 string, ", "credential_sha256 string, receipt string, "))
+    voters = spark.createDataFrame([], VOTERS)
+
+    per_event = outcomes(classify(attach_voters(events, voters), elections),
+                         elections).toArrow()
+
+    assert per_event.num_rows == 0
+    assert increments(per_event) == {}
