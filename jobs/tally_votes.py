@@ -308,9 +308,10 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
     )
 
 
-def _marked(accepted: DataFrame, elections: DataFrame) -> DataFrame:
-    """``accepted`` with ``marks``: per contest of its election, the selections and the mark
-    (null for an election that is not counting).
+def _marked(events: DataFrame, elections: DataFrame) -> DataFrame:
+    """``events`` with ``marks``: per contest of its election, the selections and the mark
+    (null for an election that is not counting). ``outcomes`` keeps them for counted
+    ballots only.
 
     Each election's contest list is small and broadcast, so nothing is shuffled.
     """
@@ -332,7 +333,7 @@ def _marked(accepted: DataFrame, elections: DataFrame) -> DataFrame:
                         selections.alias("selections"), how.alias("mark"))
 
     return (
-        accepted.join(F.broadcast(ballot_contests), "election_id", "left")
+        events.join(F.broadcast(ballot_contests), "election_id", "left")
         .withColumn("marks", F.transform("ballot_contests", mark))
         .drop("ballot_contests")
     )

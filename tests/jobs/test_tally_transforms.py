@@ -92,6 +92,9 @@ EVENT_COLUMNS = ("topic string, partition int, offset long, broker_timestamp tim
                  "value binary, event_id string, election_id string, credential_sha256 string, "
                  "contests array<struct<contest_id:string,selections:array<string>>>, "
                  "judged_at timestamp, malformed_because string")
+# Parsed events as ``outcomes`` takes them: with the receipt each carries.
+OUTCOME_EVENT_COLUMNS = EVENT_COLUMNS.replace("credential_sha256 string, ",
+                                              "credential_sha256 string, receipt string, ")
 VOTERS = ("election_id string, credential_sha256 string, voter_id string, region_id string, "
           "age_band string, gender string, has_voted boolean")
 
@@ -222,8 +225,7 @@ def test_increments_sum_every_aggregate_from_the_outcomes(spark):
             event(5, None, None, None, malformed="not a JSON object"),  # no election at all
             event(6, "e", "h4", [("mayor", ["zed"])]),                 # unknown option
         ],
-        EVENT_COLUMNS.replace("credential_sha256 string, ",
-                              "credential_sha256 string, receipt string, "),
+        OUTCOME_EVENT_COLUMNS,
     )
     elections = reference_frame(
         spark, [("e", "open", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))],
@@ -257,8 +259,7 @@ def test_increments_sum_every_aggregate_from_the_outcomes(spark):
 
 def test_an_empty_batch_has_no_increments(spark):
     elections = reference_frame(spark, [("e", "open", T, T)], [("e", "mayor", "ann", 1)])
-    events = spark.createDataFrame([], EVENT_COLUMNS.replace(
-        "credential_sha256 string, ", "credential_sha256 string, receipt string, "))
+    events = spark.createDataFrame([], OUTCOME_EVENT_COLUMNS)
     voters = spark.createDataFrame([], VOTERS)
 
     per_event = outcomes(classify(attach_voters(events, voters), elections),
