@@ -21,7 +21,14 @@ $(VENV)/.editable: $(VENV)/.installed $(wildcard */__init__.py)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-install: $(VENV)/.editable
+# The embedded broker's durable log is kept by s3rver (npm), installed beside the venv.
+S3RVER_VERSION := $(shell sed -n 's/^S3RVER_VERSION = "\(.*\)"/\1/p' tallyflow/stack/broker.py)
+$(VENV)/s3rver/.installed: $(VENV)/.installed tallyflow/stack/broker.py
+	@command -v npm >/dev/null 2>&1 || { echo "make needs Node.js and npm for the broker's durable log (apt-get install nodejs npm), or set TALLYFLOW_KAFKA_STORAGE=memory"; exit 1; }
+	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/s3rver s3rver@$(S3RVER_VERSION)
+	@touch $@
+
+install: $(VENV)/.editable $(VENV)/s3rver/.installed
 
 demo: install
 	$(BIN)/tallyflow up --demo

@@ -87,12 +87,14 @@ def raw_read_rate(bootstrap: str, topic: str, partitions: int) -> tuple[int, flo
 
 
 @contextlib.contextmanager
-def embedded_stack():
-    """PostgreSQL, the broker and a Spark Connect server (2 GB driver) on free ports, in a
-    temporary home: (settings, the Spark server's process). Everything stops on exit."""
+def embedded_stack(kafka_storage: str = "memory"):
+    """PostgreSQL, the broker (``kafka_storage``: durable or memory) and a Spark Connect
+    server (2 GB driver) on free ports, in a temporary home: (settings, the Spark server's
+    process). Everything stops on exit."""
     with tempfile.TemporaryDirectory(prefix="tallyflow-bench-") as home:
         settings = Settings.from_env({**free_port_env(Path(home)),
-                                      "TALLYFLOW_SPARK_DRIVER_MEMORY": "2g"})
+                                      "TALLYFLOW_SPARK_DRIVER_MEMORY": "2g",
+                                      "TALLYFLOW_KAFKA_STORAGE": kafka_storage})
         stack = Stack(settings, say=lambda message: None)
         try:
             spark_proc = stack.launch_spark()
@@ -136,9 +138,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--steady-seconds", type=float, default=60.0)
     parser.add_argument("--steady-rate", type=float, default=2_000.0)
+    parser.add_argument("--kafka-storage", choices=["memory", "durable"], default="memory",
+                        help="the embedded broker's log: in memory (the default) or on disk")
     args = parser.parse_args()
 
-    with embedded_stack() as (settings, spark_proc):
+    with embedded_stack(args.kafka_storage) as (settings, spark_proc):
         url, bootstrap = settings.database_url, settings.kafka_bootstrap
         partitions = list(range(settings.votes_partitions))
         voters = args.events + int(args.steady_seconds * args.steady_rate) + 20
@@ -200,7 +204,7 @@ def main() -> None:
         )
         spark.stop()
 
-    print(f"\npipeline benchmark ({len(partitions)} partitions)")
+    print(f"\npipeline benchmark ({len(partitions)} partitions, {args.kafka_storage} broker log)")
     print(f"  raw read, plain consumer     {raw - len(warm_ups):,} events in {raw_seconds:.2f} s = "
           f"{raw_rate:,.0f} events/s")
     print(f"  tally of a {len(backlog):,}-event backlog   {counted:,} counted in {drain:.1f} s = "

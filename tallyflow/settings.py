@@ -22,6 +22,7 @@ SITE_ROLE = "tallyflow_site"
 DEFAULT_PORTS = {
     "TALLYFLOW_POSTGRES_PORT": 54320,
     "TALLYFLOW_KAFKA_PORT": 19092,
+    "TALLYFLOW_KAFKA_STORE_PORT": 19093,
     "TALLYFLOW_SPARK_PORT": 15002,
     "TALLYFLOW_AIRFLOW_PORT": 8080,
     "TALLYFLOW_SITE_PORT": 8050,
@@ -47,6 +48,8 @@ class Settings:
     external_spark_remote: str | None
     postgres_port: int
     kafka_port: int
+    kafka_store_port: int
+    kafka_storage: str
     spark_port: int
     airflow_port: int
     site_port: int
@@ -68,6 +71,8 @@ class Settings:
             external_spark_remote=_spark_remote(env, "TALLYFLOW_SPARK_REMOTE"),
             postgres_port=_port(env, "TALLYFLOW_POSTGRES_PORT"),
             kafka_port=_port(env, "TALLYFLOW_KAFKA_PORT"),
+            kafka_store_port=_port(env, "TALLYFLOW_KAFKA_STORE_PORT"),
+            kafka_storage=_choice(env, "TALLYFLOW_KAFKA_STORAGE", ("memory", "durable")),
             spark_port=_port(env, "TALLYFLOW_SPARK_PORT"),
             airflow_port=_port(env, "TALLYFLOW_AIRFLOW_PORT"),
             site_port=_port(env, "TALLYFLOW_SITE_PORT"),
@@ -105,6 +110,11 @@ class Settings:
     @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
+
+    @property
+    def kafka_store_dir(self) -> Path:
+        """Where the embedded broker's durable log is kept (objects of its S3 store)."""
+        return self.home / "kafka"
 
     @property
     def postgres_password_file(self) -> Path:
@@ -311,6 +321,14 @@ def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -
         raise SettingsError(f"{name}={raw!r} is not a whole number") from None
     if not lo <= value <= hi:
         raise SettingsError(f"{name}={raw!r} is out of range: expected {lo}..{hi}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; the first is the default."""
+    value = env.get(name) or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(choices)}")
     return value
 
 

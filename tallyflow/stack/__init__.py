@@ -88,6 +88,9 @@ def preflight(settings: Settings) -> None:
         wanted["TALLYFLOW_POSTGRES_PORT"] = settings.postgres_port
     if settings.embeds_kafka:
         wanted["TALLYFLOW_KAFKA_PORT"] = settings.kafka_port
+        if settings.kafka_storage == "durable":
+            wanted["TALLYFLOW_KAFKA_STORE_PORT"] = settings.kafka_store_port
+        broker.check(settings)
     if settings.embeds_spark:
         wanted["TALLYFLOW_SPARK_PORT"] = settings.spark_port
         settings.java_home()
@@ -167,7 +170,13 @@ class Stack:
         return self._start(postgres.server(self.settings))
 
     def launch_kafka(self) -> ManagedProcess:
-        return self._start(broker.server(self.settings))
+        """The broker; with durable storage, its object store first (the broker needs it)."""
+        s = self.settings
+        if s.kafka_storage == "durable":
+            store = self._start(broker.object_store(s))
+            store.wait_until(lambda: not port_is_free(s.kafka_store_port), 30, "listening")
+            self._progress(f"kafka: durable log in {s.kafka_store_dir}")
+        return self._start(broker.server(s))
 
     def launch_spark(self) -> ManagedProcess:
         proc = self._start(spark.server(self.settings, self.settings.java_home()))

@@ -42,6 +42,7 @@ def free_port_env(home: Path) -> dict[str, str]:
         "TALLYFLOW_HOME": str(home),
         "TALLYFLOW_POSTGRES_PORT": str(free_port()),
         "TALLYFLOW_KAFKA_PORT": str(free_port()),
+        "TALLYFLOW_KAFKA_STORE_PORT": str(free_port()),
         "TALLYFLOW_SPARK_PORT": str(free_port()),
         "TALLYFLOW_AIRFLOW_PORT": str(free_port()),
         "TALLYFLOW_SITE_PORT": str(free_port()),
