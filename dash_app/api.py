@@ -48,13 +48,7 @@ def cast_ballot(election_id: str) -> Response:
     if request.content_length is not None and request.content_length > MAX_BALLOT_BYTES:
         return _json(casting.Answer(413, {"status": 413, "title": "The ballot is too large",
                                           "errors": [f"at most {MAX_BALLOT_BYTES} bytes"]}))
-    try:
-        return _json(_caster().cast(election_id, request.get_data(cache=False)))
-    except casting.PublishFailed as err:
-        log.warning("ballot for %s not published: %s", election_id, err)
-        return _json(casting.Answer(503, {
-            "status": 503, "title": "The ballot could not be published; please retry",
-            "errors": [str(err)]}))
+    return _json(_caster().cast(election_id, request.get_data(cache=False)))
 
 
 def receipt_answer(receipt: str) -> tuple[int, dict]:
@@ -65,12 +59,7 @@ def receipt_answer(receipt: str) -> tuple[int, dict]:
 
 def cast_answer(election_id: str, ballot: dict) -> tuple[int, dict]:
     """``POST /elections/{id}/ballots``'s status and body, for the site's vote page too."""
-    try:
-        answer = _caster().cast(election_id, ballot)
-    except casting.PublishFailed as err:
-        log.warning("ballot for %s not published: %s", election_id, err)
-        answer = casting.Answer(503, {"status": 503, "title": "The ballot could not be "
-                                      "published; please retry", "errors": [str(err)]})
+    answer = _caster().cast(election_id, ballot)
     return answer.status, answer.body
 
 

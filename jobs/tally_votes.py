@@ -89,13 +89,16 @@ CAST_WINDOW = "15 minutes"
 # a batch after an outage fits in the Spark server's memory (a batch of 800,000 events ran
 # a 2 GiB server out of heap).
 MAX_PER_PARTITION = 50_000
+# Seconds between two runs of the outbox relay while the tally runs.
+RELAY_INTERVAL = 2.0
 
 
 # -- extract ------------------------------------------------------------------------------
 
 
 def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict[int, int],
-            max_per_partition: int, database_url: str | None = None) -> DataFrame:
+            max_per_partition: int, database_url: str | None = None,
+            end_offsets: dict[int, int] | None = None) -> DataFrame:
     """One row per Kafka message: topic, partition, offset, broker_timestamp, key, value.
 
     With ``database_url``, each row also carries the voter its credential belongs to, looked
@@ -111,6 +114,7 @@ def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict
         reader.option("bootstrap", bootstrap)
         .option("topic", topic)
         .option("start_offsets", json.dumps({str(p): o for p, o in start_offsets.items()}))
+        .option("end_offsets", json.dumps({str(p): o for p, o in (end_offsets or {}).items()}))
         .option("max_per_partition", str(max_per_partition))
         .load()
     )
@@ -193,6 +197,7 @@ def with_voters(events: DataFrame) -> DataFrame:
 
 ELECTIONS_SCHEMA = (
     "election_id string, status string, opens_at timestamp, closes_at timestamp, "
+    "opened_at timestamp, "
     "layout map<string, struct<max_selections:int, options:array<string>>>, "
     "ballot_contests array<struct<contest_id:string, max_selections:int>>"
 )
@@ -202,7 +207,8 @@ def reference_frame(spark: SparkSession, elections: list[tuple],
                     options: list[tuple]) -> DataFrame:
     """One small row per election, built in the driver so Spark has nothing to shuffle.
 
-    ``elections``: (election_id, status, opens_at, closes_at); ``options``: (election_id,
+    ``elections``: (election_id, status, opens_at, closes_at[, opened_at]), where
+    ``opened_at`` is the instant the election was opened; ``options``: (election_id,
     contest_id, option_id, max_selections). ``layout`` maps each contest to how many
     selections it allows and its options; ``ballot_contests`` lists the contests.
     """
@@ -212,10 +218,10 @@ def reference_frame(spark: SparkSession, elections: list[tuple],
             contest_id, (max_selections, []))
         contest[1].append(option_id)
     rows = []
-    for election_id, status, opens_at, closes_at in elections:
+    for election_id, status, opens_at, closes_at, *opened in elections:
         layout = layouts.get(election_id)
         rows.append((
-            election_id, status, opens_at, closes_at,
+            election_id, status, opens_at, closes_at, opened[0] if opened else None,
             {c: (most, sorted(opts)) for c, (most, opts) in layout.items()} if layout else None,
             [(c, most) for c, (most, _opts) in sorted(layout.items())] if layout else None,
         ))
@@ -257,7 +263,8 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
         F.when(F.col("malformed_because").isNotNull(), F.lit("malformed"))
         .when(F.col("status").isNull(), F.lit("unknown_election"))
         .when(F.col("status").isin("draft", "scheduled")
-              | (F.col("judged_at") < F.col("opens_at")), F.lit("not_open"))
+              | (F.col("judged_at") < F.col("opens_at"))
+              | (F.col("judged_at") < F.col("opened_at")), F.lit("not_open"))
         .when((F.col("status") == "certified")
               | (F.col("judged_at") >= F.col("closes_at")), F.lit("closed"))
         .when(F.col("voter_id").isNull(), F.lit("unknown_credential"))
@@ -271,6 +278,9 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
               F.format_string("election is %s", "status"))
         .when(F.col("judged_at") < F.col("opens_at"),
               F.format_string("received %s, opens %s", _utc("judged_at"), _utc("opens_at")))
+        .when(F.col("judged_at") < F.col("opened_at"),
+              F.format_string("received %s, opened %s", _utc("judged_at"),
+                              _utc("opened_at")))
         .when(F.col("status") == "certified", F.lit("election is certified"))
         .when(F.col("judged_at") >= F.col("closes_at"),
               F.format_string("received %s, closed %s", _utc("judged_at"),
@@ -282,7 +292,7 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
               F.format_string("no option %s", "unknown_option"))
     )
     classified = checked.withColumn("reason", reason).withColumn("detail", detail).drop(
-        "layout", "unknown_contest", "unknown_option")
+        "layout", "unknown_contest", "unknown_option", "opened_at")
     # Ranked among the voter's otherwise valid events only: a rejected one never counts first.
     first = Window.partitionBy("election_id", "voter_id", F.col("reason").isNull()).orderBy(
         "judged_at", "partition", "offset"
@@ -473,12 +483,18 @@ def _cast_window(column: str) -> F.Column:
 def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
               partitions: list[int], *, max_per_partition: int = MAX_PER_PARTITION,
               watcher: TopicWatcher | None = None,
-              start_offsets: dict[int, int] | None = None) -> BatchResult:
+              start_offsets: dict[int, int] | None = None,
+              end_offsets: dict[int, int] | None = None) -> BatchResult:
     """Tally whatever the topic holds past the committed offsets, in one transaction.
 
     One Spark job classifies every event (``outcomes``); the aggregate increments are summed
     from its result in the driver (``increments``). ``start_offsets`` are the committed
     offsets when the caller has just read them; the commit checks them either way.
+
+    The batch reads each partition up to its end as found before the elections' state is
+    read (``end_offsets``, or ``TopicWatcher.ends`` now), never past it: every event it
+    judges arrived before that state, so a ballot is never judged against an opening or a
+    closing older than itself.
     """
     from datetime import UTC
 
@@ -498,18 +514,21 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     if start_offsets is None:
         start_offsets = ledger.committed_offsets(url, topic, partitions)
+    if end_offsets is None:
+        end_offsets = _ends(bootstrap, topic, start_offsets, watcher)
+    end_offsets = {p: min(end_offsets[p], o + max_per_partition)
+                   for p, o in start_offsets.items()}
     elections, known = _reference(spark, url)
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
-                                  database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
+                                  database_url=url, end_offsets=end_offsets),
+                          keep=[f.name for f in LOOKUP_FIELDS])
     classified = classify(with_voters(events), elections)
     lap("reference")
     per_event = outcomes(classified, elections).toArrow()
     lap("classify")
     added = increments(per_event)
     lap("aggregate")
-    ends = {row["partition"]: row["offset_max"] + 1 for row in
-            per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
-    next_offsets = {p: max(o, ends.get(p, 0)) for p, o in start_offsets.items()}
+    next_offsets = dict(end_offsets)  # every event below them was read
     counted = pc.is_null(per_event.column("reason"))
     accepted = per_event.filter(counted)
     rejected = per_event.filter(pc.invert(counted)).to_pylist()
@@ -543,6 +562,19 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                        {row[0] for rows in added.values() for row in rows} & known)
 
 
+def _ends(bootstrap: str, topic: str, starts: dict[int, int],
+          watcher: TopicWatcher | None) -> dict[int, int]:
+    from tallyflow.kafka import TopicWatcher
+
+    if watcher is not None:
+        return watcher.ends(starts)
+    own = TopicWatcher(bootstrap, topic)
+    try:
+        return own.ends(starts)
+    finally:
+        own.close()
+
+
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                       partitions: list[int], *, seconds: float, stop_when_idle: bool = False,
                       idle_pause: float = 0.2, quality_dir: Path | None = None,
@@ -557,7 +589,7 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
     """
     from tallyflow import db
     from tallyflow.kafka import TopicWatcher
-    from tallyflow.votes import ledger
+    from tallyflow.votes import ledger, outbox
     from tallyflow.votes.quality import check_aggregates
 
     results = []
@@ -576,20 +608,21 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
             say("another tally is running; this one stops")
             return results
         watcher = TopicWatcher(bootstrap, topic)
+        publisher = outbox.Publisher(url, bootstrap, topic)
+        relayed_at = 0.0
         try:
             deadline = time.monotonic() + seconds
-            capped = False
             while time.monotonic() < deadline:
+                if time.monotonic() - relayed_at > RELAY_INTERVAL:
+                    relay(publisher, say)
+                    relayed_at = time.monotonic()
                 offsets = ledger.committed_offsets(url, topic, partitions)
                 result = None
-                # A batch that stopped at its size cap left events behind, wherever the
-                # broker's (on Tansu, lagging) watermark says the partition ends.
-                if capped or watcher.has_new_events(offsets):
+                ends = watcher.ends(offsets)
+                if any(ends[p] > offsets[p] for p in offsets):
                     result = run_batch(spark, url, bootstrap, topic, partitions,
                                        watcher=watcher, start_offsets=offsets,
-                                       max_per_partition=max_per_partition)
-                    capped = any(result.next_offsets[p] - offsets[p] >= max_per_partition
-                                 for p in offsets)
+                                       end_offsets=ends, max_per_partition=max_per_partition)
                 if result is not None and result.events:
                     results.append(result)
                     steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())
@@ -603,6 +636,7 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                         result.phases["gate"] = round(time.perf_counter() - gate_started, 3)
                     checked |= result.elections
                 elif stop_when_idle:
+                    relay(publisher, say)  # what this run read past is settled
                     break
                 else:
                     time.sleep(idle_pause)
@@ -611,7 +645,19 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                     gate(election_id, report=True)
         finally:
             watcher.close()
+            publisher.close()
     return results
+
+
+def relay(publisher, say=print) -> None:
+    """The casting API's outbox relay (``tallyflow.votes.outbox.relay``), reporting what it
+    did; a broker that does not answer leaves the rows for the next run."""
+    from tallyflow.votes import outbox
+
+    report = outbox.relay(publisher.url, publisher)
+    if report.lost or report.published or report.unpublished:
+        say(f"outbox: {report.published:,} ballot(s) published, {report.lost:,} found lost "
+            f"by the broker, {report.unpublished:,} still waiting for the broker")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -145,9 +145,23 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
     Returns the final offsets (next offset to read, per partition).
     """
     from tallyflow.kafka import partition_ends
-    from tallyflow.votes import ledger
+    from tallyflow.votes import ledger, outbox
 
     with audited(url, election_id, "drain", actor) as detail:
+        # Every receipted ballot in the broker first: the ends below then cover them all.
+        publisher = outbox.Publisher(url, bootstrap, topic)
+        try:
+            relayed = outbox.relay(url, publisher, grace_seconds=0.0)
+        finally:
+            publisher.close()
+        if relayed.unpublished:
+            raise CertificationRefused(
+                f"the broker did not take {relayed.unpublished:,} receipted ballot(s) from "
+                "the outbox", [{"check": "outbox", "where": topic,
+                                "expected": "every receipted ballot published",
+                                "found": f"{relayed.unpublished:,} unpublished"}])
+        if relayed.published:
+            say(f"outbox: published {relayed.published:,} receipted ballot(s) first")
         ends = partition_ends(bootstrap, topic, partitions)
         say(f"draining {topic}: reading every partition to {ends}")
         deadline = time.monotonic() + timeout
@@ -164,6 +178,7 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
                       "found": f"{behind:,} events behind"}])
             say(f"{behind:,} events not tallied yet; waiting for the running tally")
             time.sleep(1.0)
+        outbox.settle(url, topic)
         detail.update(topic=topic, final_offsets={str(p): o for p, o in committed.items()})
     return committed
 
@@ -214,6 +229,8 @@ CHECKS = (
           "accounted", "consumed", ("partition",)),
     Check("turnout", "turnout ≤ registered, per region", "at_least", "registered", "ballots",
           ("region_id",)),
+    Check("outbox", "every receipted ballot was counted or rejected", "equal", "settled",
+          "required", ("event_id", "receipt")),
     Check("roll", "the voter roll is unchanged since opening", "equal", "current", "frozen",
           ("what",)),
     Check("quality", "the latest data-quality checks passed", "equal", "status", "required",
@@ -228,6 +245,7 @@ def reconciliation_frames(url: str, election_id: str, topic: str,
     import psycopg2.extensions
 
     from tallyflow.registrations.roll import roll_fingerprint
+    from tallyflow.votes import outbox
 
     params = {"election_id": election_id, "topic": topic,
               "partitions": sorted(int(p) for p in final_offsets)}
@@ -244,6 +262,12 @@ def reconciliation_frames(url: str, election_id: str, topic: str,
             cur.execute("select roll_fingerprint from elections where election_id = %s",
                         (election_id,))
             (frozen,) = cur.fetchone()
+    unsettled = outbox.unsettled(url, election_id)
+    frames["outbox"] = pd.DataFrame(
+        [{"event_id": str(row["event_id"]), "receipt": row["receipt"], "settled": 0,
+          "required": 1} for row in unsettled],
+        columns=["event_id", "receipt", "settled", "required"]).astype(
+        {"settled": "int64", "required": "int64"})
     partitions = frames["partitions"]
     partitions["accounted"] = partitions["accepted"] + partitions["rejected"]
     frames["roll"] = pd.DataFrame([{"what": "roll fingerprint", "frozen": frozen or "",
@@ -255,7 +279,8 @@ def reconciliation_frames(url: str, election_id: str, topic: str,
             if frame[column].dtype == object and column not in ("what", "metric", "item",
                                                                 "region_id", "frozen",
                                                                 "current", "status",
-                                                                "required"):
+                                                                "required", "event_id",
+                                                                "receipt"):
                 frame[column] = frame[column].astype("int64")
     return frames
 
@@ -315,6 +340,7 @@ def _figures(frames) -> dict[str, Any]:
         "roll_fingerprint_unchanged": bool(
             (frames["roll"]["frozen"] == frames["roll"]["current"]).all()),
         "data_quality": frames["quality"]["status"].iloc[0],
+        "receipted_ballots_unsettled": len(frames["outbox"]),
     }
 
 

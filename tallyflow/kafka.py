@@ -45,11 +45,12 @@ def topic_partitions(bootstrap: str, timeout: float = 5.0) -> dict[str, int]:
 
 
 class TopicWatcher:
-    """Tells cheaply whether a topic has events past given offsets (no Spark needed).
+    """Tells cheaply where a topic's partitions end and how far a reader is behind (no
+    Spark needed).
 
-    It asks the broker for each partition's high watermark. On Tansu the watermark lags
-    (it is the last produce batch's base offset + 1), but any new batch still moves it past
-    what was read, which is all this needs: the batch itself reads to the partition's end.
+    It asks the broker for each partition's high watermark. On Tansu the listed watermark
+    lags (it is the last produce batch's base offset + 1), but any new batch still moves it
+    past what was read; ``ends`` then finds the exact end with one fetch.
     """
 
     def __init__(self, bootstrap: str, topic: str) -> None:
@@ -57,7 +58,50 @@ class TopicWatcher:
 
         self.topic = topic
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tallyflow-watch",
-                                  "enable.auto.commit": False, "log_level": 3})
+                                  "enable.auto.commit": False, "enable.partition.eof": True,
+                                  "fetch.wait.max.ms": 10, "auto.offset.reset": "error",
+                                  "log_level": 3})
+
+    def ends(self, starts: Mapping[int, int], timeout: float = 15.0) -> dict[int, int]:
+        """Each partition's end (the offset after its last event), at least ``starts[p]``.
+
+        Found by reading each partition to its EOF, from inside its last produce batch where
+        the listed watermark is past ``starts`` (on Tansu's in-memory log the listed
+        watermark is that batch's first offset + 1; on Apache Kafka it is exact), else from
+        ``starts`` itself (Tansu's S3-backed log lists a watermark that does not move).
+        """
+        import time
+
+        from confluent_kafka import TopicPartition
+
+        highs = {p: self.consumer.get_watermark_offsets(
+            TopicPartition(self.topic, p), timeout=timeout, cached=False)[1] for p in starts}
+        ends = dict(starts)
+        todo = set(starts)
+        self.consumer.assign([
+            TopicPartition(self.topic, p, max(starts[p], highs[p] - 1)
+                           if highs[p] > starts[p] else starts[p])
+            for p in sorted(todo)])
+        deadline = time.monotonic() + timeout
+        try:
+            while todo:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no fetch answer for {self.topic} partitions "
+                                       f"{sorted(todo)} within {timeout:.0f} s")
+                for message in self.consumer.consume(10_000, timeout=0.05):
+                    p = message.partition()
+                    deadline = time.monotonic() + timeout
+                    error = message.error()
+                    if error is None:
+                        ends[p] = max(ends[p], message.offset() + 1)
+                    elif error.code() == KafkaError._PARTITION_EOF:
+                        ends[p] = max(ends[p], message.offset())
+                        todo.discard(p)
+                    else:
+                        raise KafkaException(error)
+        finally:
+            self.consumer.unassign()
+        return ends
 
     def _behind(self, next_offsets: Mapping[int, int], timeout: float) -> Iterator[int]:
         """Per partition, how many events the broker holds past ``next_offsets``."""
@@ -68,9 +112,6 @@ class TopicWatcher:
                 TopicPartition(self.topic, partition), timeout=timeout, cached=False
             )
             yield max(0, high - offset)
-
-    def has_new_events(self, next_offsets: Mapping[int, int], timeout: float = 5.0) -> bool:
-        return any(self._behind(next_offsets, timeout))
 
     def lag(self, next_offsets: Mapping[int, int], timeout: float = 5.0) -> int:
         """Events in the broker past ``next_offsets`` (a lower bound on Tansu, see above)."""
@@ -118,5 +159,37 @@ def partition_ends(bootstrap: str, topic: str, partitions: list[int],
                 raise KafkaException(message.error())
             ends[message.partition()] = message.offset() + 1
         return ends
+    finally:
+        consumer.close()
+
+
+def read_all(bootstrap: str, topic: str, partitions: list[int],
+             timeout: float = 60.0) -> list[bytes]:
+    """Every event value in ``partitions`` from offset 0 to the partition EOF (for checks
+    and drills: an independent count of what the broker holds)."""
+    import time
+
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tallyflow-read-all",
+                         "enable.auto.commit": False, "enable.partition.eof": True,
+                         "auto.offset.reset": "earliest", "log_level": 3})
+    values: list[bytes] = []
+    try:
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        pending = set(partitions)
+        deadline = time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} partitions {sorted(pending)} "
+                                   f"to their end within {timeout:.0f} s")
+            for message in consumer.consume(10_000, timeout=0.5):
+                if message.error():
+                    if message.error().code() == KafkaError._PARTITION_EOF:
+                        pending.discard(message.partition())
+                        continue
+                    raise KafkaException(message.error())
+                values.append(message.value())
+        return values
     finally:
         consumer.close()

@@ -1,4 +1,7 @@
-insert into submissions (event_id, election_id, receipt, payload_sha256, received_at)
-values (%(event_id)s, %(election_id)s, %(receipt)s, %(payload_sha256)s, %(received_at)s)
+insert into submissions (event_id, election_id, receipt, payload_sha256, received_at, payload)
+values (
+    %(event_id)s, %(election_id)s, %(receipt)s, %(payload_sha256)s, %(received_at)s,
+    %(payload)s
+)
 on conflict (event_id) do nothing
 returning receipt

@@ -1,8 +1,10 @@
 """The casting API's logic, free of any web framework: take a ballot, publish it, answer.
 
 ``cast`` checks a ballot against the vote event schema, stamps the server's receive time,
-records the event id with its receipt, and publishes the event with an idempotent
-producer. The same event id sent again gets the same receipt back and publishes nothing.
+commits the whole event with its receipt to the outbox (``tallyflow.votes.outbox``), and
+only then answers 202 and publishes it. Should the broker not take it, the relay publishes
+it later: a 202 means the ballot is kept. The same event id sent again gets the same
+receipt back and publishes nothing.
 ``receipt_status`` tells a voter what became of their ballot, never what it chose.
 
 A receipt is ``sha256("receipt:" + event_id + ":" + credential)`` in hex: the tally
@@ -14,17 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg2
+
 from tallyflow import db
 from tallyflow.elections.definition import schema_errors
 from tallyflow.votes.event import SCHEMA_VERSION, utc_text, vote_event_schema
+from tallyflow.votes.outbox import Publisher
 
-PUBLISH_TIMEOUT = 10.0
+log = logging.getLogger(__name__)
 
 
 def receipt_of(event_id: str, credential: str) -> str:
@@ -45,27 +50,16 @@ def _problem(status: int, title: str, detail: str | list[str]) -> Answer:
 
 
 class Caster:
-    """Publishes ballots for one process; safe to share between request threads."""
+    """Takes ballots for one process; safe to share between request threads."""
 
     def __init__(self, url: str, bootstrap: str, topic: str) -> None:
-        self.url, self.bootstrap, self.topic = url, bootstrap, topic
-        self._producer = None
-        self._lock = threading.Lock()
-
-    def _publisher(self):
-        from confluent_kafka import Producer
-
-        with self._lock:
-            if self._producer is None:
-                self._producer = Producer({
-                    "bootstrap.servers": self.bootstrap, "enable.idempotence": True,
-                    "acks": "all", "linger.ms": 2, "log_level": 3,
-                })
-            return self._producer
+        self.url = url
+        self.publisher = Publisher(url, bootstrap, topic)
 
     def cast(self, election_id: str, body: bytes | str | dict,
              now: datetime | None = None) -> Answer:
-        """202 with a receipt, or 400 (malformed), 404 (no such election), 409 (not open)."""
+        """202 with a receipt once the ballot is in the outbox, or 400 (malformed), 404 (no
+        such election), 409 (not open), 503 (the database did not take it: nothing kept)."""
         now = now or datetime.now(UTC)
         if not isinstance(body, dict):
             try:
@@ -91,69 +85,64 @@ class Caster:
         errors = schema_errors(vote_event_schema(), event)
         if errors:
             return _problem(400, "The ballot is malformed", errors)
+        try:
+            answer, payload = self._record(election_id, event, now)
+        except psycopg2.Error as err:
+            log.warning("ballot for %s not recorded: %s", election_id, err)
+            return Answer(503, {"status": 503, "title": "The ballot could not be recorded; "
+                                "please retry", "errors": ["the database is unavailable"]})
+        if payload is not None:
+            try:
+                self.publisher.publish([(event["event_id"], payload)])
+            except Exception as err:  # it is in the outbox: the relay publishes it
+                log.warning("ballot %s kept for the relay: %s", event["event_id"], err)
+        return answer
 
+    def _record(self, election_id: str, event: dict,
+                now: datetime) -> tuple[Answer, bytes | None]:
+        """The answer, and the payload to publish when this call recorded a new ballot."""
         with db.connection(self.url) as conn, conn.cursor() as cur:
             cur.execute(db.query("casting_election"), {"election_id": election_id})
             election = cur.fetchone()
             if election is None:
-                return _problem(404, "No such election", f"no election {election_id!r}")
+                return _problem(404, "No such election", f"no election {election_id!r}"), None
             status, opens_at, closes_at = election
             if status in ("closed", "certified") or (closes_at is not None
                                                        and now >= closes_at):
                 return _problem(409, "The election is closed",
                                 f"{election_id} closed at {utc_text(closes_at)}"
-                                if closes_at else f"{election_id} is {status}")
+                                if closes_at else f"{election_id} is {status}"), None
             if status != "open" or (opens_at is not None and now < opens_at):
                 return _problem(409, "The election is not open yet",
                                 f"{election_id} is {status}"
-                                + (f"; it opens at {utc_text(opens_at)}" if opens_at else ""))
+                                + (f"; it opens at {utc_text(opens_at)}" if opens_at else "")
+                                ), None
             receipt = receipt_of(event["event_id"], event["credential"])
             # What identifies the ballot, leaving out the times a retry may change.
             content = {k: v for k, v in event.items()
                        if k not in ("received_at", "cast_at")}
             digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+            payload = json.dumps(event, separators=(",", ":")).encode()
             cur.execute(db.query("record_submission"), {
                 "event_id": event["event_id"], "election_id": election_id,
                 "receipt": receipt, "payload_sha256": digest, "received_at": now,
+                "payload": payload,
             })
-            first = cur.fetchone()
-            if first is None:  # this event id was taken in before
+            if cur.fetchone() is None:  # this event id was taken in before
                 cur.execute(db.query("submission_by_event"), {"event_id": event["event_id"]})
                 earlier_receipt, earlier_digest, received_at = cur.fetchone()
                 if earlier_digest != digest:
                     return _problem(400, "The event_id is already used",
                                     f"event_id {event['event_id']} was used for a different "
-                                    "ballot; a retry must resend the same ballot")
+                                    "ballot; a retry must resend the same ballot"), None
                 return Answer(202, {"receipt": earlier_receipt, "event_id": event["event_id"],
-                                    "received_at": utc_text(received_at), "repeat": True})
-            # Published before the submission commits: should publishing fail, the
-            # submission rolls back with it and the client can simply retry.
-            self._publish(event)
+                                    "received_at": utc_text(received_at),
+                                    "repeat": True}), None
         return Answer(202, {"receipt": receipt, "event_id": event["event_id"],
-                            "received_at": event["received_at"], "repeat": False})
-
-    def _publish(self, event: dict) -> None:
-        producer = self._publisher()
-        outcome: dict[str, Any] = {}
-        producer.produce(
-            self.topic, json.dumps(event, separators=(",", ":")).encode(),
-            key=event["credential"].encode(),
-            on_delivery=lambda err, _msg: outcome.setdefault("error", err),
-        )
-        producer.flush(PUBLISH_TIMEOUT)
-        if "error" not in outcome:
-            raise PublishFailed(f"the broker did not confirm within {PUBLISH_TIMEOUT:.0f} s")
-        if outcome["error"] is not None:
-            raise PublishFailed(str(outcome["error"]))
+                            "received_at": event["received_at"], "repeat": False}), payload
 
     def close(self) -> None:
-        if self._producer is not None:
-            self._producer.flush(PUBLISH_TIMEOUT)
-            self._producer = None  # dropped, so the client stops connecting
-
-
-class PublishFailed(RuntimeError):
-    """The broker did not take the ballot; nothing was recorded, so a retry is safe."""
+        self.publisher.close()
 
 
 def receipt_status(url: str, receipt: str) -> Answer:
