@@ -8,9 +8,7 @@ partition; rows keep topic, partition, offset and the broker timestamp so every 
 traced back.
 
 Options: ``bootstrap``, ``topic``, ``start_offsets`` (JSON ``{"partition": offset}``),
-``end_offsets`` (the same shape; read up to, not including, these offsets: the tally fixes
-them before it reads the elections' state, so every event it judges arrived before that
-state was read), ``max_per_partition`` (default 1,000,000).
+``max_per_partition`` (default 1,000,000).
 """
 
 from __future__ import annotations
@@ -49,16 +47,10 @@ POLL_SLICE = 0.005
 
 
 class OffsetRange(InputPartition):
-    def __init__(self, partition: int, start: int, end: int | None = None) -> None:
+    def __init__(self, partition: int, start: int) -> None:
         super().__init__(partition)
         self.partition = partition
         self.start = start
-        self.end = end
-
-
-class LogChanged(RuntimeError):
-    """The partition ends before the range to read: the broker's log is not the one the
-    offsets were taken from."""
 
 
 class KafkaRangeReader(DataSourceReader):
@@ -67,13 +59,10 @@ class KafkaRangeReader(DataSourceReader):
         self.topic = options["topic"]
         starts = json.loads(options["start_offsets"])
         self.start_offsets = {int(p): int(o) for p, o in starts.items()}
-        ends = json.loads(options.get("end_offsets") or "{}")
-        self.end_offsets = {int(p): int(o) for p, o in ends.items()}
         self.max_per_partition = int(options.get("max_per_partition", 1_000_000))
 
     def partitions(self) -> list[OffsetRange]:
-        return [OffsetRange(p, o, self.end_offsets.get(p))
-                for p, o in sorted(self.start_offsets.items())]
+        return [OffsetRange(p, o) for p, o in sorted(self.start_offsets.items())]
 
     def read(self, partition: OffsetRange) -> Iterator:
         """Yields Arrow record batches: far cheaper for Spark than one tuple per event."""
@@ -121,16 +110,11 @@ class KafkaRangeReader(DataSourceReader):
                 schema=schema,
             )
 
-        remaining = self.max_per_partition
-        end = partition.end
-        if end is not None:
-            remaining = min(remaining, end - partition.start)
-            if remaining <= 0:
-                consumer.close()
-                return
         try:
             topic_partition = TopicPartition(self.topic, partition.partition, partition.start)
             consumer.assign([topic_partition])
+            remaining = self.max_per_partition
+            end = None
             # Polls in short slices and gives up only after REPLY_TIMEOUT seconds without
             # any reply.
             deadline = time.monotonic() + REPLY_TIMEOUT
@@ -156,15 +140,11 @@ class KafkaRangeReader(DataSourceReader):
                     error = message.error()
                     if error is not None:
                         if error.code() == KafkaError._PARTITION_EOF:
-                            if partition.end is not None and message.offset() < partition.end:
-                                raise LogChanged(
-                                    f"{self.topic}[{partition.partition}] ends at "
-                                    f"{message.offset()}, before offset {partition.end}")
                             finished = True
                             break
                         raise RuntimeError(f"{self.topic}[{partition.partition}]: {error}")
                     if end is not None and message.offset() >= end:
-                        finished = True  # past the end this read was given
+                        finished = True  # past the end as of the first fetch
                         break
                     kept.append(message)
                     remaining -= 1

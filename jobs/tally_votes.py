@@ -34,7 +34,7 @@ from pyspark.sql.types import (
 )
 
 from jobs.kafka_source import KafkaRangeSource
-from jobs.vote_source import LOOKUP_FIELDS, VOTER_FIELDS, VoteSource
+from jobs.vote_source import ELECTION_STATE_FIELDS, LOOKUP_FIELDS, VOTER_FIELDS, VoteSource
 
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
@@ -97,8 +97,7 @@ RELAY_INTERVAL = 2.0
 
 
 def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict[int, int],
-            max_per_partition: int, database_url: str | None = None,
-            end_offsets: dict[int, int] | None = None) -> DataFrame:
+            max_per_partition: int, database_url: str | None = None) -> DataFrame:
     """One row per Kafka message: topic, partition, offset, broker_timestamp, key, value.
 
     With ``database_url``, each row also carries the voter its credential belongs to, looked
@@ -114,7 +113,6 @@ def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict
         reader.option("bootstrap", bootstrap)
         .option("topic", topic)
         .option("start_offsets", json.dumps({str(p): o for p, o in start_offsets.items()}))
-        .option("end_offsets", json.dumps({str(p): o for p, o in (end_offsets or {}).items()}))
         .option("max_per_partition", str(max_per_partition))
         .load()
     )
@@ -174,11 +172,13 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
 
 
 def attach_voters(events: DataFrame, voters: DataFrame) -> DataFrame:
-    """``events`` with the voter each credential belongs to (null columns when none).
+    """``events`` with the voter each credential belongs to (null columns when none), and
+    no election state read with them (``classify`` then judges by the reference alone).
 
     ``voters``: election_id, credential_sha256 and the ``VOTER_FIELDS`` columns.
     """
-    return events.join(voters, ["election_id", "credential_sha256"], "left")
+    return events.join(voters, ["election_id", "credential_sha256"], "left").select(
+        "*", *[F.lit(None).cast(f.dataType).alias(f.name) for f in ELECTION_STATE_FIELDS])
 
 
 def with_voters(events: DataFrame) -> DataFrame:
@@ -191,7 +191,8 @@ def with_voters(events: DataFrame) -> DataFrame:
             & (F.col("looked_up_credential_sha256") == F.col("credential_sha256")))
     return events.select(
         *PARSED_EVENT.names,
-        *[F.when(same, F.col(f.name)).alias(f.name) for f in VOTER_FIELDS],
+        *[F.when(same, F.col(f.name)).alias(f.name)
+          for f in [*VOTER_FIELDS, *ELECTION_STATE_FIELDS]],
     )
 
 
@@ -242,9 +243,15 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
     of a voter counts, judged by receipt time then partition and offset; one already counted
     in an earlier batch (``has_voted``) makes every new one a duplicate. ``elections``
     (``reference_frame``) is small and broadcast, so the only shuffle is the one that
-    ranks a voter's ballots.
+    ranks a voter's ballots. Where an event carries its election's state as read after the
+    event (``with_voters``), its time is judged against that state, never against the
+    reference read before the batch.
     """
     checked = events.join(F.broadcast(elections.drop("ballot_contests")), "election_id", "left")
+    state_read_later = F.col("election_status").isNotNull()
+    for name in ("status", "opens_at", "closes_at", "opened_at"):
+        checked = checked.withColumn(
+            name, F.when(state_read_later, F.col(f"election_{name}")).otherwise(F.col(name)))
     cast = F.coalesce(F.col("contests"), F.array())
     layout = F.col("layout")
     unknown_contest = F.try_element_at(
@@ -292,7 +299,8 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
               F.format_string("no option %s", "unknown_option"))
     )
     classified = checked.withColumn("reason", reason).withColumn("detail", detail).drop(
-        "layout", "unknown_contest", "unknown_option", "opened_at")
+        "layout", "unknown_contest", "unknown_option", "opened_at",
+        *[f.name for f in ELECTION_STATE_FIELDS])
     # Ranked among the voter's otherwise valid events only: a rejected one never counts first.
     first = Window.partitionBy("election_id", "voter_id", F.col("reason").isNull()).orderBy(
         "judged_at", "partition", "offset"
@@ -468,8 +476,10 @@ def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str]]:
         cur.execute(db.query("tally_reference_elections"))
         elections = cur.fetchall()
         # A closed election's ballots received before its close still count while the
-        # backlog drains: certification waits for that.
-        counting = [row[0] for row in elections if row[1] in ("open", "closed")]
+        # backlog drains: certification waits for that. A scheduled one's layout is there
+        # too: it may open while the batch reads (each event carries the state read after
+        # it, see jobs.vote_source).
+        counting = [row[0] for row in elections if row[1] in ("scheduled", "open", "closed")]
         cur.execute(db.query("tally_reference_options"), {"election_ids": counting})
         options = cur.fetchall()
     return reference_frame(spark, elections, options), {row[0] for row in elections}
@@ -483,18 +493,12 @@ def _cast_window(column: str) -> F.Column:
 def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
               partitions: list[int], *, max_per_partition: int = MAX_PER_PARTITION,
               watcher: TopicWatcher | None = None,
-              start_offsets: dict[int, int] | None = None,
-              end_offsets: dict[int, int] | None = None) -> BatchResult:
+              start_offsets: dict[int, int] | None = None) -> BatchResult:
     """Tally whatever the topic holds past the committed offsets, in one transaction.
 
     One Spark job classifies every event (``outcomes``); the aggregate increments are summed
     from its result in the driver (``increments``). ``start_offsets`` are the committed
     offsets when the caller has just read them; the commit checks them either way.
-
-    The batch reads each partition up to its end as found before the elections' state is
-    read (``end_offsets``, or ``TopicWatcher.ends`` now), never past it: every event it
-    judges arrived before that state, so a ballot is never judged against an opening or a
-    closing older than itself.
     """
     from datetime import UTC
 
@@ -514,21 +518,18 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     if start_offsets is None:
         start_offsets = ledger.committed_offsets(url, topic, partitions)
-    if end_offsets is None:
-        end_offsets = _ends(bootstrap, topic, start_offsets, watcher)
-    end_offsets = {p: min(end_offsets[p], o + max_per_partition)
-                   for p, o in start_offsets.items()}
     elections, known = _reference(spark, url)
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
-                                  database_url=url, end_offsets=end_offsets),
-                          keep=[f.name for f in LOOKUP_FIELDS])
+                                  database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
     classified = classify(with_voters(events), elections)
     lap("reference")
     per_event = outcomes(classified, elections).toArrow()
     lap("classify")
     added = increments(per_event)
     lap("aggregate")
-    next_offsets = dict(end_offsets)  # every event below them was read
+    ends = {row["partition"]: row["offset_max"] + 1 for row in
+            per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
+    next_offsets = {p: max(o, ends.get(p, 0)) for p, o in start_offsets.items()}
     counted = pc.is_null(per_event.column("reason"))
     accepted = per_event.filter(counted)
     rejected = per_event.filter(pc.invert(counted)).to_pylist()
@@ -560,19 +561,6 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                        time.perf_counter() - t0, next_offsets, datetime.now(UTC),
                        received.to_pylist(), phases,
                        {row[0] for rows in added.values() for row in rows} & known)
-
-
-def _ends(bootstrap: str, topic: str, starts: dict[int, int],
-          watcher: TopicWatcher | None) -> dict[int, int]:
-    from tallyflow.kafka import TopicWatcher
-
-    if watcher is not None:
-        return watcher.ends(starts)
-    own = TopicWatcher(bootstrap, topic)
-    try:
-        return own.ends(starts)
-    finally:
-        own.close()
 
 
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
@@ -622,7 +610,7 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                 if any(ends[p] > offsets[p] for p in offsets):
                     result = run_batch(spark, url, bootstrap, topic, partitions,
                                        watcher=watcher, start_offsets=offsets,
-                                       end_offsets=ends, max_per_partition=max_per_partition)
+                                       max_per_partition=max_per_partition)
                 if result is not None and result.events:
                     results.append(result)
                     steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())

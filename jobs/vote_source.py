@@ -6,8 +6,13 @@ each event's credential belongs to. The task that reads a partition also reads e
 one query per Arrow batch: the events never go back and forth between Spark and Python for
 it, and no roll or list of credentials passes through the driver.
 
+The same query round also reads each event's election as it stands after the event was
+read (status, opening and closing times, the instant it was opened): the tally judges
+whether a ballot came while the election was open against that state, never against one
+read before the ballot arrived.
+
 This is only a lookup. The job still parses and checks every event itself and keeps a voter
-only where its own parse finds the same election and credential hash
+and an election state only where its own parse finds the same election and credential hash
 (``jobs.tally_votes.with_voters``).
 
 Options: those of ``tallyflow_kafka`` and ``database_url``.
@@ -19,7 +24,13 @@ import hashlib
 import re
 from collections.abc import Iterator
 
-from pyspark.sql.types import BooleanType, StringType, StructField, StructType
+from pyspark.sql.types import (
+    BooleanType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
 
 from jobs.kafka_source import KAFKA_ROW, KafkaRangeReader, KafkaRangeSource, OffsetRange
 
@@ -31,11 +42,20 @@ VOTER_FIELDS = [
     StructField("gender", StringType()),
     StructField("has_voted", BooleanType()),
 ]
-# The columns a read adds to each message: the key it looked up, then the voter.
+# The election's state as read after the event: what its time is judged against.
+ELECTION_STATE_FIELDS = [
+    StructField("election_status", StringType()),
+    StructField("election_opens_at", TimestampType()),
+    StructField("election_closes_at", TimestampType()),
+    StructField("election_opened_at", TimestampType()),
+]
+# The columns a read adds to each message: the key it looked up, then the voter, then the
+# election's state.
 LOOKUP_FIELDS = [
     StructField("looked_up_election_id", StringType()),
     StructField("looked_up_credential_sha256", StringType()),
     *VOTER_FIELDS,
+    *ELECTION_STATE_FIELDS,
 ]
 VOTE_ROW = StructType([*KAFKA_ROW.fields, *LOOKUP_FIELDS])
 CREDENTIAL = re.compile(r"[0-9a-f]{32}")
@@ -66,18 +86,23 @@ def credential_keys(values: list[bytes | None]) -> list[tuple[str, str] | None]:
 
 def look_up(cur, keys: list[tuple[str, str] | None]) -> list[tuple]:
     """One row of ``LOOKUP_FIELDS`` values per key; voter fields are None where no voter of
-    that election has that credential."""
+    that election has that credential, election fields where there is no such election."""
     from tallyflow import db
 
     hashes = {key[1] for key in keys if key is not None}
     found: dict[tuple[str, str], tuple] = {}
+    states: dict[str, tuple] = {}
     if hashes:
         cur.execute(db.query("tally_reference_voters"),
                     {"credential_hashes": list(hashes)})
         found = {(row[0], row[1]): row[2:] for row in cur.fetchall()}
+        # After the events were read: a state at least as new as any of them.
+        cur.execute(db.query("tally_reference_elections"))
+        states = {row[0]: row[1:] for row in cur.fetchall()}
     nobody = (None,) * len(VOTER_FIELDS)
-    return [(None, None, *nobody) if key is None else (*key, *found.get(key, nobody))
-            for key in keys]
+    unknown = (None,) * len(ELECTION_STATE_FIELDS)
+    return [(None, None, *nobody, *unknown) if key is None else
+            (*key, *found.get(key, nobody), *states.get(key[0], unknown)) for key in keys]
 
 
 class VoteReader(KafkaRangeReader):
@@ -90,7 +115,8 @@ class VoteReader(KafkaRangeReader):
 
         from tallyflow import db
 
-        added = [pa.field(f.name, pa.bool_() if f.dataType == BooleanType() else pa.string())
+        arrow_types = {BooleanType(): pa.bool_(), TimestampType(): pa.timestamp("us", tz="UTC")}
+        added = [pa.field(f.name, arrow_types.get(f.dataType, pa.string()))
                  for f in LOOKUP_FIELDS]
         with db.connection(self.database_url) as conn, conn.cursor() as cur:
             for batch in super().read(partition):

@@ -232,3 +232,86 @@ def test_a_backlog_larger_than_a_batch_drains_in_capped_batches(
     assert len(results) >= 60 // (6 * len(PARTITIONS))
     assert max(r.events for r in results) <= 6 * len(PARTITIONS)
     assert _aggregates(postgres_url, election.election_id)["checkins"] == 60
+
+
+def test_ballots_are_judged_by_their_own_time_when_the_election_opens_and_closes_mid_batch(
+        spark, postgres_url, kafka_bootstrap, topic, new_election, tmp_path):
+    """Opening and closing while batches run: a ballot counts exactly when the broker took
+    it between the recorded opening instant and the closing time, whatever state the batch
+    that reads it saw when it started."""
+    import threading
+    from datetime import UTC, datetime
+
+    from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+    from tallyflow.certification import close_election
+    from tallyflow.elections import store
+    from tallyflow.registrations.quality import validate_registrations
+    from tallyflow.registrations.roll import seed_registrations
+
+    election = new_election("general-election.json")
+    eid = election.election_id
+    issued: list[tuple[str, str]] = []
+    seed_registrations(postgres_url, eid, 500, seed=11, credentials_sink=issued.extend)
+    validate_registrations(postgres_url, eid, tmp_path)
+    store.schedule_election(postgres_url, eid)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id from voters where election_id = %s", (eid,))
+        regions = dict(cur.fetchall())
+
+    def cast_steadily() -> None:
+        producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 5})
+        for voter, credential in issued:
+            event = VoteEvent.ballot(eid, credential, regions[voter], {"mayor": [MAYORS[1]]})
+            producer.produce(topic, event.to_json(), key=event.key)
+            producer.poll(0)
+            time.sleep(0.012)
+        producer.flush(10)
+
+    def tally() -> None:
+        run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
+                          seconds=10, say=lambda _m: None)
+
+    threads = [threading.Thread(target=cast_steadily), threading.Thread(target=tally)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.0)
+    store.open_election(postgres_url, eid, actor="test")
+    time.sleep(2.5)
+    close_election(postgres_url, eid, actor="test")
+    for thread in threads:
+        thread.join()
+    run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, seconds=60,
+                      stop_when_idle=True, say=lambda _m: None)
+
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select max(recorded_at) from election_audit_log where election_id = %s "
+                    "and action = 'open' and outcome = 'ok'", (eid,))
+        (opened_at,) = cur.fetchone()
+        cur.execute("select closes_at from elections where election_id = %s", (eid,))
+        (closes_at,) = cur.fetchone()
+        cur.execute("select count(*) from checkins where election_id = %s", (eid,))
+        (counted,) = cur.fetchone()
+        cur.execute("select reason, count(*) from rejected_events where election_id = %s "
+                    "group by reason", (eid,))
+        rejected = dict(cur.fetchall())
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": "judge-test",
+                         "enable.partition.eof": True, "log_level": 3})
+    consumer.assign([TopicPartition(topic, p, 0) for p in PARTITIONS])
+    times, ended = [], set()
+    while len(ended) < len(PARTITIONS):
+        for message in consumer.consume(1000, timeout=5):
+            if message.error():
+                assert message.error().code() == KafkaError._PARTITION_EOF
+                ended.add(message.partition())
+            else:
+                times.append(datetime.fromtimestamp(message.timestamp()[1] / 1000, UTC))
+    consumer.close()
+    expected = Counter("not_open" if t < opened_at else "closed" if t >= closes_at
+                       else "counted" for t in times)
+
+    assert len(times) == len(issued)
+    assert expected["not_open"] > 0 and expected["counted"] > 0 and expected["closed"] > 0
+    assert (counted, rejected) == (expected["counted"],
+                                   {"not_open": expected["not_open"],
+                                    "closed": expected["closed"]})

@@ -42,12 +42,13 @@ def test_with_voters_keeps_a_voter_only_where_the_job_read_the_same_election_and
         return (*parsed, *looked_up)
 
     voter = ("v1", "r1", "25-34", "female", False)
+    state = ("open", t, t, t)  # the election as read after the event
     events = spark.createDataFrame(
         [
-            event(0, "e", HASH, ("e", HASH, *voter)),
-            event(1, "e", "another-hash", ("e", HASH, *voter)),  # read another credential
-            event(2, "other", HASH, ("e", HASH, *voter)),  # read another election
-            event(3, "e", HASH, (None, None, None, None, None, None, None)),  # nobody found
+            event(0, "e", HASH, ("e", HASH, *voter, *state)),
+            event(1, "e", "another-hash", ("e", HASH, *voter, *state)),  # another credential
+            event(2, "other", HASH, ("e", HASH, *voter, *state)),  # read another election
+            event(3, "e", HASH, ("e", HASH, None, None, None, None, None, *state)),  # nobody
         ],
         "topic string, partition int, offset long, broker_timestamp timestamp, value binary, "
         "event_id string, election_id string, credential_sha256 string, receipt string, "
@@ -59,8 +60,9 @@ def test_with_voters_keeps_a_voter_only_where_the_job_read_the_same_election_and
     result = with_voters(events)
 
     assert result.columns == [*PARSED_EVENT.names, "voter_id", "region_id", "age_band",
-                              "gender", "has_voted"]
-    rows = {r.offset: (r.voter_id, r.region_id, r.has_voted)
+                              "gender", "has_voted", "election_status", "election_opens_at",
+                              "election_closes_at", "election_opened_at"]
+    rows = {r.offset: (r.voter_id, r.region_id, r.has_voted, r.election_status)
             for r in result.collect()}
-    assert rows == {0: ("v1", "r1", False), 1: (None, None, None), 2: (None, None, None),
-                    3: (None, None, None)}
+    assert rows == {0: ("v1", "r1", False, "open"), 1: (None, None, None, None),
+                    2: (None, None, None, None), 3: (None, None, None, "open")}
