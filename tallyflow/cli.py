@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,13 +73,58 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
-    from tallyflow.stack import down
+    from tallyflow.stack import down, running_supervisor
 
+    if (settings.embeds_kafka and settings.kafka_storage == "memory" and not args.force
+            and running_supervisor(settings)):
+        left = _await_tally(settings, args.drain_timeout)
+        if left:
+            print(f"refusing to stop: {left:,} vote event(s) in the broker's memory are not "
+                  f"tallied yet and would be lost with it. Ballots cast through the API are "
+                  f"also kept in the outbox and published again by the next `up`; events from "
+                  f"the simulator or any other producer are not. Wait for the tally (is the "
+                  f"tally_votes DAG running?), or run `tallyflow down --force`.",
+                  file=sys.stderr)
+            return 1
     if not down(settings):
         print(f"nothing is running from {settings.home}")
     else:
         print("stopped.")
     return 0
+
+
+def _await_tally(settings: Settings, timeout: float) -> int:
+    """Wait up to ``timeout`` s for the running tally to catch up; the events still left."""
+    from tallyflow.votes.ledger import untallied
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            left = untallied(settings.database_url, settings.kafka_bootstrap,
+                             settings.votes_topic)
+        except Exception as err:  # nothing to wait for if the broker or database is gone
+            print(f"cannot tell what is untallied ({err}); stopping anyway")
+            return 0
+        if not left or time.monotonic() > deadline:
+            return left
+        print(f"waiting for the tally: {left:,} event(s) in the broker not tallied yet")
+        time.sleep(3.0)
+
+
+def _at_risk(settings: Settings) -> dict | None:
+    """What a stop of the embedded in-memory broker would lose right now."""
+    from tallyflow.votes.ledger import untallied
+    from tallyflow.votes.outbox import waiting
+
+    if not (settings.embeds_kafka and settings.kafka_storage == "memory"):
+        return None
+    try:
+        return {"broker_log": "memory",
+                "untallied_events": untallied(settings.database_url, settings.kafka_bootstrap,
+                                              settings.votes_topic),
+                "outbox_waiting": waiting(settings.database_url)}
+    except Exception:
+        return None
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
@@ -87,12 +133,14 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     results = health.check_all(settings)
     database_up = bool(results) and results[0].is_healthy
     pipeline = _pipeline(settings) if database_up else None
+    at_risk = _at_risk(settings) if database_up else None
     if args.json:
         print(json.dumps({
             "supervisor_pid": running_supervisor(settings),
             "healthy": all(h.is_healthy for h in results),
             "components": [h.as_dict() for h in results],
             "pipeline": pipeline,
+            "at_risk": at_risk,
         }, indent=2))
     else:
         print_table(
@@ -107,6 +155,10 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
                   f"{pipeline['batch_duration_ms'] / 1000:.2f} s; "
                   f"{pipeline['consumer_lag'] or 0:,} events waiting; the oldest of its "
                   f"events waited {(pipeline['freshness_ms'] or 0) / 1000:.1f} s")
+        if at_risk is not None:
+            print(f"broker log in memory: {at_risk['untallied_events']:,} untallied event(s) "
+                  f"would be lost if the broker stopped now; {at_risk['outbox_waiting']:,} "
+                  f"ballot(s) from the casting API are safe in the outbox until counted")
     return 0 if all(h.is_healthy for h in results) else 1
 
 
@@ -381,7 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.set_defaults(func=cmd_init)
 
-    down = commands.add_parser("down", help="stop everything `tallyflow up` started")
+    down = commands.add_parser(
+        "down", help="stop everything `tallyflow up` started (after the tally has caught up)")
+    down.add_argument("--force", action="store_true",
+                      help="stop now, even if untallied events are in the broker's memory")
+    down.add_argument("--drain-timeout", type=float, default=120.0,
+                      help="seconds to wait for the tally to catch up (default 120)")
     down.set_defaults(func=cmd_down)
 
     status = commands.add_parser("status", help="health of every component")

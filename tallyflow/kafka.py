@@ -88,7 +88,7 @@ class TopicWatcher:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no fetch answer for {self.topic} partitions "
                                        f"{sorted(todo)} within {timeout:.0f} s")
-                for message in self.consumer.consume(10_000, timeout=0.05):
+                for message in self.consumer.consume(10_000, timeout=0.005):
                     p = message.partition()
                     deadline = time.monotonic() + timeout
                     error = message.error()

@@ -162,3 +162,20 @@ def pipeline_health(url: str, topic: str) -> dict | None:
     health = dict(zip(columns, row, strict=True))
     health["last_batch_at"] = health["last_batch_at"].isoformat()
     return health
+
+
+def untallied(url: str, bootstrap: str, topic: str) -> int:
+    """Events in the broker past the tally's committed offsets, over every partition the
+    broker reports for ``topic`` (exact: each partition is read to its end)."""
+    from tallyflow.kafka import TopicWatcher, topic_partitions
+
+    partitions = list(range(topic_partitions(bootstrap).get(topic, 0)))
+    if not partitions:
+        return 0
+    offsets = committed_offsets(url, topic, partitions)
+    watcher = TopicWatcher(bootstrap, topic)
+    try:
+        ends = watcher.ends(offsets)
+    finally:
+        watcher.close()
+    return sum(max(0, ends[p] - offsets[p]) for p in partitions)

@@ -134,3 +134,12 @@ def unsettled(url: str, election_id: str) -> list[dict]:
         cur.execute(db.query("unsettled_submissions"), {"election_id": election_id})
         columns = [c.name for c in cur.description]
         return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+def waiting(url: str) -> int:
+    """Receipted ballots not yet counted or rejected, over every election (kept here, so
+    nothing the broker loses is lost with it)."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from submissions where settled_at is null "
+                    "and payload is not null")
+        return cur.fetchone()[0]

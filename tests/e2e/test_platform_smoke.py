@@ -118,6 +118,9 @@ def _ballots_are_counted_by_the_scheduled_tally(settings: Settings,
             .json()["status"] for r in receipts} == {"counted"}
     status = json.loads(_cli(env, "status", "--json").stdout)
     assert status["pipeline"]["batch_events"] >= 1 and status["pipeline"]["consumer_lag"] == 0
+    # What a stop of the in-memory broker would lose now: nothing, the tally has caught up.
+    assert status["at_risk"]["broker_log"] == "memory"
+    assert status["at_risk"]["untallied_events"] == 0
     # The runs that counted them were made by the scheduler, not by a test harness.
     with db.connection(settings.airflow_database_url) as conn, conn.cursor() as cur:
         cur.execute("select distinct run_type from dag_run where dag_id = 'tally_votes'")

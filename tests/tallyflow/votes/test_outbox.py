@@ -104,3 +104,20 @@ def test_the_api_answers_503_and_publishes_nothing_when_the_database_is_down(
     assert answer.status == 503
     assert "retry" in answer.body["title"]
     assert read_all(kafka_bootstrap, topic, [0, 1, 2, 3]) == []
+
+
+def test_untallied_counts_every_event_past_the_committed_offsets(
+        spark, postgres_url, kafka_bootstrap, topic, open_election):
+    from confluent_kafka import Producer
+
+    from tallyflow.votes.ledger import untallied
+
+    election, voters = open_election
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 50})
+    for _voter, credential, _region in voters[10:40]:
+        producer.produce(topic, b'{"not": "a ballot"}', key=credential.encode())
+    assert producer.flush(30) == 0
+
+    assert untallied(postgres_url, kafka_bootstrap, topic) == 30  # what `down` waits for
+    _tally(spark, postgres_url, kafka_bootstrap, topic)
+    assert untallied(postgres_url, kafka_bootstrap, topic) == 0
