@@ -518,6 +518,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     if start_offsets is None:
         start_offsets = ledger.committed_offsets(url, topic, partitions)
+    epochs = {p: epoch for p, (epoch, _id) in ledger.committed_epochs(url, topic).items()}
     elections, known = _reference(spark, url)
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
                                   database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
@@ -535,13 +536,14 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     rejected = per_event.filter(pc.invert(counted)).to_pylist()
     received = per_event.column("broker_timestamp")
     batch = ledger.TallyBatch(
-        topic, start_offsets, next_offsets, started,
+        topic, start_offsets, next_offsets, started, epochs,
         checkins=accepted.select(["election_id", "voter_id", "region_id", "judged_at",
                                   "receipt"]),
         ballots=accepted.select(["election_id", "region_id", "cast_window", "selections"]),
         rejected=[(topic, r["partition"], r["offset"], r["election_id"], r["reason"],
                    r["detail"], None if r["value"] is None else "\\x" + r["value"].hex(),
-                   r["broker_timestamp"], r["receipt"]) for r in rejected],
+                   r["broker_timestamp"], r["receipt"], epochs.get(r["partition"], 0))
+                  for r in rejected],
         increments=added,
         partition_accepted=[
             (topic, r["partition"], r["election_id"], r["offset_count"]) for r in
@@ -604,9 +606,14 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                 if time.monotonic() - relayed_at > RELAY_INTERVAL:
                     relay(publisher, say)
                     relayed_at = time.monotonic()
+                # Partitions added to the topic are read from their first batch on.
+                partitions = sorted(set(partitions) | set(watcher.partitions()))
                 offsets = ledger.committed_offsets(url, topic, partitions)
                 result = None
-                ends = watcher.ends(offsets)
+                lows, ends = watcher.bounds(offsets)
+                if rebased(url, topic, watcher, offsets, lows, ends, say):
+                    relayed_at = 0.0  # publish the forgotten ballots again right away
+                    continue
                 if any(ends[p] > offsets[p] for p in offsets):
                     result = run_batch(spark, url, bootstrap, topic, partitions,
                                        watcher=watcher, start_offsets=offsets,
@@ -624,7 +631,10 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                         result.phases["gate"] = round(time.perf_counter() - gate_started, 3)
                     checked |= result.elections
                 elif stop_when_idle:
-                    relay(publisher, say)  # what this run read past is settled
+                    # What this run read past is settled; what the relay publishes now is
+                    # tallied before the run stops.
+                    if relay(publisher, say):
+                        continue
                     break
                 else:
                     time.sleep(idle_pause)
@@ -637,15 +647,38 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
     return results
 
 
-def relay(publisher, say=print) -> None:
+def rebased(url: str, topic: str, watcher: TopicWatcher, offsets: dict[int, int],
+            lows: dict[int, int], ends: dict[int, int], say=print) -> bool:
+    """Re-base partitions whose log is not the one their offsets were read from (see
+    ``tallyflow.votes.ledger.log_changes``); True when it did."""
+    from tallyflow.votes import ledger
+
+    epochs = ledger.committed_epochs(url, topic)
+    topic_id = watcher.topic_id()
+    changes = ledger.log_changes(offsets, epochs, topic_id, lows, ends)
+    if not changes:
+        if topic_id is not None and any(known is None for _e, known in epochs.values()):
+            ledger.adopt_topic_id(url, topic, topic_id)
+        return False
+    ledger.rebase(url, topic, changes, topic_id)
+    for change in changes:
+        say(f"{topic}[{change.partition}]: {change.reason}; counting its new log from offset "
+            f"{change.new_start} (epoch {change.log_epoch + 1}); receipted ballots not yet "
+            "counted are published again")
+    return True
+
+
+def relay(publisher, say=print) -> int:
     """The casting API's outbox relay (``tallyflow.votes.outbox.relay``), reporting what it
-    did; a broker that does not answer leaves the rows for the next run."""
+    did; a broker that does not answer leaves the rows for the next run. Returns how many
+    ballots it published."""
     from tallyflow.votes import outbox
 
     report = outbox.relay(publisher.url, publisher)
     if report.lost or report.published or report.unpublished:
         say(f"outbox: {report.published:,} ballot(s) published, {report.lost:,} found lost "
             f"by the broker, {report.unpublished:,} still waiting for the broker")
+    return report.published
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -144,7 +144,7 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
     the tally lock it returns at once and the drain waits for that one to catch up.
     Returns the final offsets (next offset to read, per partition).
     """
-    from tallyflow.kafka import partition_ends
+    from tallyflow.kafka import partition_ends, topic_partitions
     from tallyflow.votes import ledger, outbox
 
     with audited(url, election_id, "drain", actor) as detail:
@@ -162,6 +162,8 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
                                 "found": f"{relayed.unpublished:,} unpublished"}])
         if relayed.published:
             say(f"outbox: published {relayed.published:,} receipted ballot(s) first")
+        # Partitions added to the topic since the settings were written are drained too.
+        partitions = sorted(set(partitions) | set(range(topic_partitions(bootstrap)[topic])))
         ends = partition_ends(bootstrap, topic, partitions)
         say(f"draining {topic}: reading every partition to {ends}")
         deadline = time.monotonic() + timeout

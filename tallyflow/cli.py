@@ -35,7 +35,7 @@ def print_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     from tallyflow.stack import Stack, preflight, summary_rows
-    from tallyflow.stack.process import StartupError, log_tail
+    from tallyflow.stack.process import StartupError
 
     preflight(settings)
     stack = Stack(settings, say=lambda message: print(message, flush=True))
@@ -53,10 +53,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             except Exception as err:  # the platform stays up for the user to look into it
                 print(f"demo: failed: {err}", file=sys.stderr, flush=True)
         print("Everything is up. Press Ctrl-C or run `tallyflow down` to stop.", flush=True)
-        dead = stack.watch()
-        print(f"tallyflow: {dead.name} exited with code {dead.exited()}; stopping the platform.\n"
-              f"last lines of {dead.log_path}:\n{log_tail(dead.log_path)}", file=sys.stderr)
-        code = 1
+        stack.supervise()  # restarts what dies; returns only through Ctrl-C or SIGTERM
     except _Interrupted as signame:
         with contextlib.suppress(OSError):
             print(f"\n{signame}: stopping the platform", flush=True)
@@ -128,9 +125,13 @@ def _at_risk(settings: Settings) -> dict | None:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from tallyflow.stack import health, running_supervisor
+    from tallyflow.stack import health, read_state, running_supervisor
 
     results = health.check_all(settings)
+    components = (read_state(settings) or {}).get("components", {})
+    restarts = {name: {"restarts": info.get("restarts", 0),
+                       "last_exit_code": info.get("last_exit_code")}
+                for name, info in components.items()}
     database_up = bool(results) and results[0].is_healthy
     pipeline = _pipeline(settings) if database_up else None
     at_risk = _at_risk(settings) if database_up else None
@@ -141,6 +142,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
             "components": [h.as_dict() for h in results],
             "pipeline": pipeline,
             "at_risk": at_risk,
+            "restarts": restarts,
         }, indent=2))
     else:
         print_table(
@@ -155,6 +157,14 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
                   f"{pipeline['batch_duration_ms'] / 1000:.2f} s; "
                   f"{pipeline['consumer_lag'] or 0:,} events waiting; the oldest of its "
                   f"events waited {(pipeline['freshness_ms'] or 0) / 1000:.1f} s")
+        restarted = {name: r for name, r in restarts.items() if r["restarts"]}
+        if restarted:
+            print("restarted by the supervisor: " + ", ".join(
+                f"{name} {r['restarts']}x (last exit code {r['last_exit_code']})"
+                for name, r in sorted(restarted.items())))
+        if pipeline is not None and pipeline.get("log_resets"):
+            print(f"tally: re-based onto a replaced broker log {pipeline['log_resets']} time(s), "
+                  f"last at {pipeline['last_log_reset_at']}: {pipeline['last_log_reset_reason']}")
         if at_risk is not None:
             print(f"broker log in memory: {at_risk['untallied_events']:,} untallied event(s) "
                   f"would be lost if the broker stopped now; {at_risk['outbox_waiting']:,} "
@@ -166,10 +176,13 @@ def _pipeline(settings: Settings) -> dict | None:
     """The tally's latest batch, for operators; None when there is none or no database."""
     import psycopg2
 
-    from tallyflow.votes.ledger import pipeline_health
+    from tallyflow.votes.ledger import log_reset_summary, pipeline_health
 
     try:
-        return pipeline_health(settings.database_url, settings.votes_topic)
+        health = pipeline_health(settings.database_url, settings.votes_topic)
+        if health is not None:
+            health.update(log_reset_summary(settings.database_url, settings.votes_topic))
+        return health
     except psycopg2.Error:  # e.g. a database not migrated yet: status still reports health
         return None
 

@@ -56,32 +56,61 @@ class TopicWatcher:
     def __init__(self, bootstrap: str, topic: str) -> None:
         from confluent_kafka import Consumer
 
-        self.topic = topic
+        self.topic, self.bootstrap = topic, bootstrap
+        self._admin: AdminClient | None = None
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tallyflow-watch",
                                   "enable.auto.commit": False, "enable.partition.eof": True,
                                   "fetch.wait.max.ms": 10, "auto.offset.reset": "error",
                                   "log_level": 3})
 
-    def ends(self, starts: Mapping[int, int], timeout: float = 15.0) -> dict[int, int]:
-        """Each partition's end (the offset after its last event), at least ``starts[p]``.
+    def partitions(self, timeout: float = 5.0) -> list[int]:
+        """The topic's partitions as the broker reports them now (partitions can be added)."""
+        topic = self.consumer.list_topics(self.topic, timeout=timeout).topics.get(self.topic)
+        if topic is None or topic.error is not None:
+            return []
+        return sorted(topic.partitions)
 
-        Found by reading each partition to its EOF, from inside its last produce batch where
-        the listed watermark is past ``starts`` (on Tansu's in-memory log the listed
-        watermark is that batch's first offset + 1; on Apache Kafka it is exact), else from
-        ``starts`` itself (Tansu's S3-backed log lists a watermark that does not move).
+    def topic_id(self, timeout: float = 5.0) -> str | None:
+        """The broker's id of the topic (a topic created again gets a new one), if it has one."""
+        from confluent_kafka import TopicCollection
+
+        if self._admin is None:
+            self._admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
+        futures = self._admin.describe_topics(TopicCollection([self.topic]),
+                                              request_timeout=timeout)
+        try:
+            topic_id = futures[self.topic].result().topic_id
+        except KafkaException:
+            return None
+        return str(topic_id) if topic_id is not None else None
+
+    def ends(self, starts: Mapping[int, int], timeout: float = 15.0) -> dict[int, int]:
+        """Each partition's end (the offset after its last event); see :meth:`bounds`."""
+        return self.bounds(starts, timeout)[1]
+
+    def bounds(self, starts: Mapping[int, int],
+               timeout: float = 15.0) -> tuple[dict[int, int], dict[int, int]]:
+        """Each partition's first offset and end (the offset after its last event).
+
+        Found by reading each partition to its EOF from inside its last produce batch, where
+        the listed watermark points (on Tansu's in-memory log it is that batch's first offset
+        + 1; on Apache Kafka it is exact; Tansu's S3-backed log lists one that does not move,
+        so there the whole partition is read). An end below ``starts[p]`` means the log is
+        not the one ``starts`` were read from.
         """
         import time
 
         from confluent_kafka import TopicPartition
 
-        highs = {p: self.consumer.get_watermark_offsets(
-            TopicPartition(self.topic, p), timeout=timeout, cached=False)[1] for p in starts}
-        ends = dict(starts)
+        marks = {p: self.consumer.get_watermark_offsets(
+            TopicPartition(self.topic, p), timeout=timeout, cached=False) for p in starts}
+        lows = {p: low for p, (low, _high) in marks.items()}
+        highs = {p: high for p, (_low, high) in marks.items()}
+        ends = {p: 0 for p in starts}
         todo = set(starts)
-        self.consumer.assign([
-            TopicPartition(self.topic, p, max(starts[p], highs[p] - 1)
-                           if highs[p] > starts[p] else starts[p])
-            for p in sorted(todo)])
+        # Never past the log's end: Tansu does not answer a fetch there at all.
+        self.consumer.assign([TopicPartition(self.topic, p, max(highs[p] - 1, lows[p], 0))
+                              for p in sorted(todo)])
         deadline = time.monotonic() + timeout
         try:
             while todo:
@@ -97,11 +126,15 @@ class TopicWatcher:
                     elif error.code() == KafkaError._PARTITION_EOF:
                         ends[p] = max(ends[p], message.offset())
                         todo.discard(p)
+                    elif error.code() in (KafkaError._AUTO_OFFSET_RESET,
+                                          KafkaError.OFFSET_OUT_OF_RANGE):
+                        ends[p] = highs[p]  # the log ends before the offset asked for
+                        todo.discard(p)
                     else:
                         raise KafkaException(error)
         finally:
             self.consumer.unassign()
-        return ends
+        return lows, ends
 
     def _behind(self, next_offsets: Mapping[int, int], timeout: float) -> Iterator[int]:
         """Per partition, how many events the broker holds past ``next_offsets``."""

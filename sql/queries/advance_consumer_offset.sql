@@ -6,5 +6,6 @@ where
     topic = %(topic)s
     and partition = %(partition)s
     and next_offset = %(start_offset)s
+    and log_epoch = %(log_epoch)s
     and %(next_offset)s >= next_offset
 returning partition

@@ -1,11 +1,11 @@
 -- Per partition of the votes topic: events counted and rejected (every election), beside
--- the events consumed, offsets 0 up to the committed offset. Read in one snapshot with
+-- the events consumed over every epoch of its log (consumed_before + the committed offset). Read in one snapshot with
 -- them, so a tally batch committing meanwhile cannot make them disagree.
 select
     partitions.partition,
     coalesce(counted.accepted, 0) as accepted,
     coalesce(rejected.rejected, 0) as rejected,
-    coalesce(consumer_offsets.next_offset, 0) as consumed
+    coalesce(consumer_offsets.consumed_before + consumer_offsets.next_offset, 0) as consumed
 from unnest(%(partitions)s::integer[]) as partitions (partition)
 left join consumer_offsets
     on consumer_offsets.topic = %(topic)s and consumer_offsets.partition = partitions.partition

@@ -11,10 +11,10 @@ with passed as (
     from submissions
     inner join consumer_offsets
         on
-            consumer_offsets.topic = %(topic)s
+            consumer_offsets.topic = submissions.topic
             and consumer_offsets.partition = submissions.published_partition
             and submissions.published_offset < consumer_offsets.next_offset
-    where submissions.settled_at is null
+    where submissions.settled_at is null and submissions.topic = %(topic)s
 )
 update submissions
 set

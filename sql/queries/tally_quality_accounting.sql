@@ -1,8 +1,12 @@
--- One topic's events: counted plus rejected must be every event read (offsets from 0).
+-- One topic's events: counted plus rejected must be every event read (over every epoch of
+-- each partition's log).
 select
     %(topic)s as topic,
     coalesce((select sum(accepted) from tally_batches where topic = %(topic)s), 0)
     as accepted,
     (select count(*) from rejected_events where topic = %(topic)s) as rejected,
-    coalesce((select sum(next_offset) from consumer_offsets where topic = %(topic)s), 0)
+    coalesce((
+        select sum(consumed_before + next_offset) from consumer_offsets
+        where topic = %(topic)s
+    ), 0)
     as consumed

@@ -4,7 +4,8 @@
 select event_id, payload
 from submissions
 where
-    settled_at is null
+    topic = %(topic)s
+    and settled_at is null
     and published_partition is null
     and payload is not null
     and (

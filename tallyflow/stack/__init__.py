@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,11 @@ from tallyflow.settings import (
     with_database,
 )
 from tallyflow.stack import airflow, broker, health, postgres, site, spark
-from tallyflow.stack.process import ManagedProcess, port_is_free, stop_tree
+from tallyflow.stack.process import ManagedProcess, log_tail, port_is_free, stop_tree
+
+# A component that ran this long before it exited is restarted after the shortest delay.
+RESTART_RESET_SECONDS = 60.0
+MAX_RESTART_DELAY = 60.0
 
 
 def state_file(settings: Settings) -> Path:
@@ -132,7 +137,8 @@ class Stack:
         state = {
             "supervisor_pid": os.getpid(),
             "components": {
-                p.name: {"pid": p.pid, "log": str(p.log_path), "stop_signal": int(p.stop_signal)}
+                p.name: {"pid": p.pid, "log": str(p.log_path), "stop_signal": int(p.stop_signal),
+                         "restarts": p.restarts, "last_exit_code": p.last_exit_code}
                 for p in self.started
             },
         }
@@ -228,13 +234,41 @@ class Stack:
         self.started.clear()
         state_file(self.settings).unlink(missing_ok=True)
 
-    def watch(self) -> ManagedProcess:
-        """Block until a component dies (Ctrl-C or SIGTERM interrupts); return the dead one."""
-        while True:
-            for proc in self.started:
-                if proc.exited() is not None:
-                    return proc
-            time.sleep(1.0)
+    def supervise(self, poll: float = 1.0, stop: threading.Event | None = None) -> None:
+        """Keep every component running until Ctrl-C or SIGTERM interrupts: one that exits is
+        started again after a backoff (1 s, doubling to 60 s while it keeps failing within a
+        minute of its start), on the same data; its restarts are in the state file that
+        ``tallyflow status --json`` reports. ``stop`` ends it too (for tests)."""
+        due: dict[str, float] = {}
+        failing: dict[str, int] = {}
+        while stop is None or not stop.is_set():
+            now = time.monotonic()
+            for proc in list(self.started):
+                code = proc.exited()
+                if code is None:
+                    continue
+                if proc.name not in due:
+                    quick = now - proc.started_at < RESTART_RESET_SECONDS
+                    failing[proc.name] = failing.get(proc.name, 0) + 1 if quick else 0
+                    delay = min(MAX_RESTART_DELAY, 2.0 ** failing[proc.name])
+                    due[proc.name] = now + delay
+                    self._progress(
+                        f"{proc.name}: exited with code {code}; restarting in {delay:.0f} s; "
+                        f"last lines of {proc.log_path}:\n{log_tail(proc.log_path, 5)}")
+                elif now >= due[proc.name]:
+                    del due[proc.name]
+                    self._restart(proc)
+            time.sleep(poll)
+
+    def _restart(self, proc: ManagedProcess) -> None:
+        proc.restart()
+        self._write_state()
+        self._progress(f"{proc.name}: restarted (restart {proc.restarts})")
+        try:
+            if proc.name == "kafka":  # an in-memory broker comes back empty: topics again
+                self.prepare_broker(proc)
+        except Exception as err:  # it is watched like any other: a failure shows as an exit
+            self._progress(f"{proc.name}: not ready after its restart: {err}")
 
 
 def summary_rows(settings: Settings) -> list[tuple[str, str, str]]:

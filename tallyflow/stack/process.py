@@ -78,6 +78,9 @@ class ManagedProcess:
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 20.0
     popen: subprocess.Popen | None = field(default=None, init=False)
+    restarts: int = field(default=0, init=False)
+    started_at: float = field(default=0.0, init=False)  # time.monotonic() of the last start
+    last_exit_code: int | None = field(default=None, init=False)
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +97,16 @@ class ManagedProcess:
                 user=self.user,
                 start_new_session=True,  # own process group: Ctrl-C reaches the supervisor only
             )
+        self.started_at = time.monotonic()
+
+    def restart(self) -> None:
+        """Start it again after it exited, first stopping whatever its last run left behind
+        (children of a killed process may outlive it)."""
+        if self.popen is not None:
+            self.last_exit_code = self.popen.poll()
+            stop_tree(self.popen.pid, signal.SIGKILL, timeout=5.0)
+        self.restarts += 1
+        self.start()
 
     @property
     def pid(self) -> int | None:

@@ -126,7 +126,7 @@ class Caster:
             cur.execute(db.query("record_submission"), {
                 "event_id": event["event_id"], "election_id": election_id,
                 "receipt": receipt, "payload_sha256": digest, "received_at": now,
-                "payload": payload,
+                "payload": payload, "topic": self.publisher.topic,
             })
             if cur.fetchone() is None:  # this event id was taken in before
                 cur.execute(db.query("submission_by_event"), {"event_id": event["event_id"]})

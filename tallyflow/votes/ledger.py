@@ -43,6 +43,8 @@ class TallyBatch:
     start_offsets: dict[int, int]
     next_offsets: dict[int, int]
     started_at: datetime
+    # The log epoch of each partition's offsets (``LogChange``); 0 until a log is replaced.
+    epochs: dict[int, int] = field(default_factory=dict)
     checkins: pa.Table | None = None
     ballots: pa.Table | None = None
     rejected: list[tuple] = field(default_factory=list)
@@ -69,6 +71,81 @@ def committed_offsets(url: str, topic: str, partitions: Iterable[int]) -> dict[i
                        [(topic, p, 0) for p in partitions])
         cur.execute(db.query("committed_offsets"), {"topic": topic})
         return dict(cur.fetchall())
+
+
+def committed_epochs(url: str, topic: str) -> dict[int, tuple[int, str | None]]:
+    """Per partition: the log epoch of its committed offset and the topic id of that epoch."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("committed_epochs"), {"topic": topic})
+        return {partition: (epoch, topic_id) for partition, epoch, topic_id in cur.fetchall()}
+
+
+@dataclass(frozen=True)
+class LogChange:
+    """A partition whose log is not the one its committed offset was read from."""
+
+    partition: int
+    log_epoch: int
+    old_next_offset: int
+    new_start: int
+    new_end: int
+    reason: str
+
+
+def log_changes(offsets: dict[int, int], epochs: dict[int, tuple[int, str | None]],
+                topic_id: str | None, lows: dict[int, int],
+                ends: dict[int, int]) -> list[LogChange]:
+    """The partitions to re-base: the topic was created again (its id changed), the log ends
+    before the committed offset (a broker lost it), or its first event is past the committed
+    offset (events removed unread, e.g. by retention). Each new epoch starts at the log's
+    first offset."""
+    changes = []
+    for partition, next_offset in sorted(offsets.items()):
+        epoch, known_id = epochs.get(partition, (0, None))
+        low, end = lows[partition], ends[partition]
+        if known_id is not None and topic_id is not None and known_id != topic_id:
+            reason = f"the topic was created again (id {known_id} is now {topic_id})"
+        elif end < next_offset:
+            reason = f"the log ends at offset {end}, before the committed offset {next_offset}"
+        elif low > next_offset:
+            reason = (f"offsets {next_offset} to {low - 1} were removed before they were "
+                      f"read")
+        else:
+            continue
+        changes.append(LogChange(partition, epoch, next_offset, low, end, reason))
+    return changes
+
+
+def rebase(url: str, topic: str, changes: list[LogChange], topic_id: str | None) -> None:
+    """Start a new epoch for each changed partition, record why, and have the outbox relay
+    publish again every receipted ballot not yet counted, in one transaction."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        for change in changes:
+            cur.execute(db.query("rebase_consumer_offset"), {
+                "topic": topic, "partition": change.partition, "log_epoch": change.log_epoch,
+                "new_start": change.new_start, "topic_id": topic_id})
+            if cur.fetchone() is None:
+                raise StaleOffsets(f"{topic}[{change.partition}] moved to another epoch "
+                                   "while this tally re-based it")
+            cur.execute(db.query("record_log_reset"), {
+                "topic": topic, "partition": change.partition, "log_epoch": change.log_epoch,
+                "old_next_offset": change.old_next_offset, "new_end": change.new_end,
+                "reason": change.reason})
+        cur.execute(db.query("forget_publications"), {"topic": topic})
+
+
+def adopt_topic_id(url: str, topic: str, topic_id: str) -> None:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("adopt_topic_id"), {"topic": topic, "topic_id": topic_id})
+
+
+def log_reset_summary(url: str, topic: str) -> dict:
+    """How many times the tally re-based onto a replaced log, and the latest."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("latest_log_resets"), {"topic": topic})
+        count, at, reason = cur.fetchone()
+    return {"log_resets": count, "last_log_reset_at": at.isoformat() if at else None,
+            "last_log_reset_reason": reason}
 
 
 def _copy(cur, query_name: str, rows: Sequence[Sequence] | pa.Table | None) -> None:
@@ -110,7 +187,8 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
             cur.execute(
                 db.query("advance_consumer_offset"),
                 {"topic": batch.topic, "partition": partition, "next_offset": next_offset,
-                 "start_offset": batch.start_offsets[partition]},
+                 "start_offset": batch.start_offsets[partition],
+                 "log_epoch": batch.epochs.get(partition, 0)},
             )
             if cur.fetchone() is None:
                 raise StaleOffsets(

@@ -116,7 +116,8 @@ def relay(url: str, publisher: Publisher, *, grace_seconds: float = RELAY_GRACE_
     while True:
         with db.connection(url) as conn, conn.cursor() as cur:
             cur.execute(db.query("unpublished_submissions"),
-                        {"grace_seconds": grace_seconds, "limit": RELAY_BATCH})
+                        {"topic": publisher.topic, "grace_seconds": grace_seconds,
+                         "limit": RELAY_BATCH})
             due = [(str(event_id), bytes(payload)) for event_id, payload in cur.fetchall()]
         if not due:
             break

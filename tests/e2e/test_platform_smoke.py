@@ -161,6 +161,7 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     assert status.returncode == 0, status.stdout + status.stderr
     assert report["healthy"] is True
     assert report["supervisor_pid"] == platform.proc.pid
+    assert {r["restarts"] for r in report["restarts"].values()} == {0}
 
     _ballots_are_counted_by_the_scheduled_tally(settings, env)
 

@@ -97,6 +97,10 @@ def test_init_prepares_external_services(postgres_url, kafka_bootstrap, tmp_path
         "TALLYFLOW_SPARK_REMOTE": "sc://127.0.0.1:1",
         "TALLYFLOW_VOTES_TOPIC": f"init.votes.{suffix}",
         "TALLYFLOW_VOTES_PARTITIONS": "2",
+        # Roles are server-wide: a site role named here is left alone, so the session's
+        # tallyflow_site keeps its password for the tests after this one.
+        "TALLYFLOW_SITE_DATABASE_URL": with_database(postgres_url, "tallyflow").replace(
+            "tallyflow:", "init_reader:", 1),
     }
     result = subprocess.run([sys.executable, "-m", "tallyflow", "init"],
                             env={**environ_without("TALLYFLOW_"), **env},
