@@ -83,7 +83,12 @@ PARSED_EVENT = StructType(
     ]
 )
 
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Java regular expressions (Spark's rlike): \z is the very end (a $ would also match before
+# a final newline).
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\z"
+CREDENTIAL_PATTERN = r"^[0-9a-f]{32}\z"
+# Election, region, contest and option ids (schemas/vote_event.schema.json).
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}\z"
 CAST_WINDOW = "15 minutes"
 # Events one batch reads per partition at most. A backlog drains in batches this size, so
 # a batch after an outage fits in the Spark server's memory (a batch of 800,000 events ran
@@ -135,6 +140,11 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     e = F.col("event")
     contest_ids = F.transform(e.contests, lambda c: c.contest_id)
     received_at = F.try_to_timestamp(e.received_at)
+
+    def slug(column: F.Column) -> F.Column:
+        return F.coalesce(column.rlike(SLUG_PATTERN), F.lit(False))
+
+    is_election_id = slug(e.election_id)
     problem = (
         F.when(~F.col("is_json") | e.isNull(), F.lit("not a JSON object"))
         .when(e.schema_version.isNull(), F.lit("schema_version is missing or not a number"))
@@ -143,12 +153,17 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
         .when(~F.coalesce(e.event_id.rlike(UUID_PATTERN), F.lit(False)),
               F.lit("event_id is missing or not a UUID"))
         .when(e.election_id.isNull(), F.lit("election_id is missing"))
-        .when(~F.coalesce(e.credential.rlike("^[0-9a-f]{32}$"), F.lit(False)),
+        .when(~is_election_id, F.lit("election_id is not an id (a-z, 0-9, -; at most 63)"))
+        .when(~F.coalesce(e.credential.rlike(CREDENTIAL_PATTERN), F.lit(False)),
               F.lit("credential is missing or not 32 hex characters"))
         .when(e.region_id.isNull(), F.lit("region_id is missing"))
+        .when(~slug(e.region_id), F.lit("region_id is not an id"))
         .when(e.contests.isNull(), F.lit("contests is missing or not a list"))
         .when(F.exists(e.contests, lambda c: c.contest_id.isNull() | c.selections.isNull()),
               F.lit("a contest lacks contest_id or selections"))
+        .when(F.exists(e.contests, lambda c: ~slug(c.contest_id)
+                       | F.exists(c.selections, lambda o: ~slug(o))),
+              F.lit("a contest_id or selection is not an id"))
         .when(F.size(F.array_distinct(contest_ids)) != F.size(contest_ids),
               F.lit("a contest appears twice"))
         .when(~F.coalesce(e.channel.isin("online", "in_person", "mail"), F.lit(False)),
@@ -160,7 +175,8 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     return parsed.select(
         "topic", "partition", "offset", "broker_timestamp", "value",
         e.event_id.alias("event_id"),
-        e.election_id.alias("election_id"),
+        # Only an id goes further (a NUL byte, say, could not even be stored).
+        F.when(is_election_id, e.election_id).alias("election_id"),
         F.sha2(e.credential, 256).alias("credential_sha256"),
         F.sha2(F.concat(F.lit("receipt:"), e.event_id, F.lit(":"), e.credential), 256)
         .alias("receipt"),

@@ -59,12 +59,14 @@ LOOKUP_FIELDS = [
 ]
 VOTE_ROW = StructType([*KAFKA_ROW.fields, *LOOKUP_FIELDS])
 CREDENTIAL = re.compile(r"[0-9a-f]{32}")
+ELECTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 def credential_keys(values: list[bytes | None]) -> list[tuple[str, str] | None]:
     """(election_id, sha256 hex of the credential) per event value, None where either is not
-    there as the event schema has it (not JSON, not an object, not strings, or a credential
-    that is not 32 lowercase hex characters)."""
+    there as the event schema has it (not JSON, not an object, not strings, an election id
+    that is not an id, or a credential that is not 32 lowercase hex characters): nothing
+    else is looked up (a NUL byte, say, could not even be sent to the database)."""
     import orjson
 
     keys: list[tuple[str, str] | None] = []
@@ -78,6 +80,7 @@ def credential_keys(values: list[bytes | None]) -> list[tuple[str, str] | None]:
             if isinstance(event, dict):
                 election_id, credential = event.get("election_id"), event.get("credential")
                 if (isinstance(election_id, str) and isinstance(credential, str)
+                        and ELECTION_ID.fullmatch(election_id)
                         and CREDENTIAL.fullmatch(credential)):
                     key = (election_id, hashlib.sha256(credential.encode()).hexdigest())
         keys.append(key)

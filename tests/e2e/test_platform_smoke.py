@@ -73,10 +73,8 @@ def _survivors(procs: list[psutil.Process]) -> list[str]:
     return alive
 
 
-def _ballots_are_counted_by_the_scheduled_tally(settings: Settings,
-                                               env: dict[str, str]) -> None:
-    """Ballots cast through the platform's HTTP API are counted by the tally_votes DAG as
-    the Airflow scheduler runs it (not dag.test), and their receipts say so."""
+def _open_smoke_election(settings: Settings) -> list[tuple[str, str, str]]:
+    """The "smoke" election, open, with 50 voters: [(voter, credential, region)]."""
     from tallyflow.elections import store
     from tallyflow.elections.definition import load_definition
     from tallyflow.registrations.quality import validate_registrations
@@ -95,27 +93,48 @@ def _ballots_are_counted_by_the_scheduled_tally(settings: Settings,
     with db.connection(url) as conn, conn.cursor() as cur:
         cur.execute("select voter_id, region_id from voters where election_id = 'smoke'")
         regions = dict(cur.fetchall())
+    return [(voter, credential, regions[voter]) for voter, credential in issued]
+
+
+def _cast_and_await(settings: Settings, api_voters, direct_voters, total: int) -> None:
+    """Ballots for ada-okafor through the platform's HTTP API and straight to its broker,
+    counted by the tally_votes DAG as the Airflow scheduler runs it (not dag.test) until
+    she has ``total`` votes; every receipt then says counted."""
+    from confluent_kafka import Producer
+
+    from tallyflow.votes.event import VoteEvent
+
     receipts = []
-    for voter_id, credential in issued[:20]:
+    for _voter, credential, region in api_voters:
         answer = requests.post(
             f"{settings.site_url}/api/v1/elections/smoke/ballots", timeout=30,
-            json={"credential": credential, "region_id": regions[voter_id],
+            json={"credential": credential, "region_id": region,
                   "contests": [{"contest_id": "president", "selections": ["ada-okafor"]}]})
         assert answer.status_code == 202, answer.text
         receipts.append(answer.json()["receipt"])
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 3})
+    for _voter, credential, region in direct_voters:
+        event = VoteEvent.ballot("smoke", credential, region, {"president": ["ada-okafor"]})
+        producer.produce(settings.votes_topic, event.to_json(), key=event.key)
+    assert producer.flush(30) == 0
 
     deadline, counted = time.monotonic() + 240, None
     while time.monotonic() < deadline:
-        with db.connection(url) as conn, conn.cursor() as cur:
+        with db.connection(settings.database_url) as conn, conn.cursor() as cur:
             cur.execute("select votes from option_totals where election_id = 'smoke' "
                         "and option_id = 'ada-okafor'")
             counted = cur.fetchone()
-        if counted == (20,):
+        if counted == (total,):
             break
         time.sleep(2)
-    assert counted == (20,), "the scheduled tally did not count the 20 ballots in 4 minutes"
+    assert counted == (total,), f"the scheduled tally did not reach {total} in 4 minutes"
     assert {requests.get(f"{settings.site_url}/api/v1/receipts/{r}", timeout=10)
             .json()["status"] for r in receipts} == {"counted"}
+
+
+def _ballots_are_counted_by_the_scheduled_tally(settings: Settings, env: dict[str, str],
+                                               voters) -> None:
+    _cast_and_await(settings, voters[:20], [], 20)
     status = json.loads(_cli(env, "status", "--json").stdout)
     assert status["pipeline"]["batch_events"] >= 1 and status["pipeline"]["consumer_lag"] == 0
     # What a stop of the in-memory broker would lose now: nothing, the tally has caught up.
@@ -163,7 +182,8 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     assert report["supervisor_pid"] == platform.proc.pid
     assert {r["restarts"] for r in report["restarts"].values()} == {0}
 
-    _ballots_are_counted_by_the_scheduled_tally(settings, env)
+    voters = _open_smoke_election(settings)
+    _ballots_are_counted_by_the_scheduled_tally(settings, env, voters)
 
     with db.connection(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute(db.query("record_component_health"),
@@ -183,6 +203,22 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     with db.connection(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute("select detail from component_health where component = 'smoke-test'")
         assert cur.fetchall() == [("kept across restarts",)]
+    # The broker came back with an empty log: ballots cast now are counted all the same
+    # (the tally re-bases onto the new log instead of waiting for its old offsets).
+    _cast_and_await(settings, voters[20:30], voters[30:35], 35)
+    status = json.loads(_cli(env, "status", "--json").stdout)
+    assert status["pipeline"]["log_resets"] >= 1
+    # A crashed scheduler is restarted, and counting goes on.
+    scheduler = json.loads((settings.run_dir / "stack.json").read_text())[
+        "components"]["airflow-scheduler"]["pid"]
+    psutil.Process(scheduler).kill()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and json.loads(_cli(env, "status", "--json").stdout)[
+            "restarts"]["airflow-scheduler"]["restarts"] < 1:
+        time.sleep(2)
+    _cast_and_await(settings, voters[35:40], [], 40)
+    assert json.loads(_cli(env, "status", "--json").stdout)[
+        "restarts"]["airflow-scheduler"]["restarts"] == 1
 
     again.proc.send_signal(signal.SIGINT)
     assert again.proc.wait(timeout=120) == 0
