@@ -246,6 +246,7 @@ class Stack:
             for proc in list(self.started):
                 code = proc.exited()
                 if code is None:
+                    proc.remember_descendants()
                     continue
                 if proc.name not in due:
                     quick = now - proc.started_at < RESTART_RESET_SECONDS

@@ -81,6 +81,9 @@ class ManagedProcess:
     restarts: int = field(default=0, init=False)
     started_at: float = field(default=0.0, init=False)  # time.monotonic() of the last start
     last_exit_code: int | None = field(default=None, init=False)
+    # Its descendants when last looked at: those of a killed process are orphans afterwards
+    # (re-parented, some in sessions of their own) and are found only through this.
+    known_descendants: list[psutil.Process] = field(default_factory=list, init=False)
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,12 +102,27 @@ class ManagedProcess:
             )
         self.started_at = time.monotonic()
 
+    def remember_descendants(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                self.known_descendants = psutil.Process(self.popen.pid).children(
+                    recursive=True)
+
+    def stop_orphans(self) -> None:
+        """SIGKILL the remembered descendants still running (psutil checks they are the
+        same processes, not reused pids)."""
+        for proc in self.known_descendants:
+            _signal(proc, signal.SIGKILL)
+        psutil.wait_procs(self.known_descendants, timeout=5)
+        self.known_descendants = []
+
     def restart(self) -> None:
         """Start it again after it exited, first stopping whatever its last run left behind
         (children of a killed process may outlive it)."""
         if self.popen is not None:
             self.last_exit_code = self.popen.poll()
             stop_tree(self.popen.pid, signal.SIGKILL, timeout=5.0)
+            self.stop_orphans()
         self.restarts += 1
         self.start()
 
@@ -142,6 +160,7 @@ class ManagedProcess:
             return
         stop_tree(self.popen.pid, self.stop_signal, self.stop_timeout)
         self.popen.wait(timeout=5)
+        self.stop_orphans()
 
 
 def stop_tree(pid: int, first_signal: int = signal.SIGTERM, timeout: float = 20.0) -> None:
@@ -158,6 +177,9 @@ def stop_tree(pid: int, first_signal: int = signal.SIGTERM, timeout: float = 20.
         for proc in tree[1:]:
             _signal(proc, first_signal)
     _, alive = psutil.wait_procs(tree, timeout=timeout)
+    # Anything the group started while it was stopping (a scheduler forking a task worker)
+    # was not in the first sweep.
+    alive += _same_group(pid, exclude={p.pid for p in alive})
     for proc in alive:
         _signal(proc, signal.SIGKILL)
     psutil.wait_procs(alive, timeout=5)
