@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -29,11 +30,29 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands out to sockets that bind port 0 or connect."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)  # Linux's default
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, outside the kernel's
+    ephemeral range: a port from that range can be taken between this call and the
+    component's start by any process binding port 0 (Spark's driver and block manager do)
+    or connecting somewhere."""
+    ephemeral = _ephemeral_ports()
+    candidates = [p for p in range(20000, 30000) if p not in ephemeral] or list(
+        range(1024 + 1, 20000))
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(candidates)
+        if port_is_free(port) and not port_is_open(port):
+            return port
+    raise StartupError("no free TCP port outside the ephemeral range on 127.0.0.1")
 
 
 def free_port_env(home: Path) -> dict[str, str]:
