@@ -647,9 +647,13 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                         result.phases["gate"] = round(time.perf_counter() - gate_started, 3)
                     checked |= result.elections
                 elif stop_when_idle:
-                    # What this run read past is settled; what the relay publishes now is
-                    # tallied before the run stops.
-                    if relay(publisher, say):
+                    # What this run read past is settled; what the relay publishes now, and
+                    # what the API is still publishing, is tallied before the run stops.
+                    report = relay(publisher, say)
+                    if report.published:
+                        continue
+                    if report.fresh:
+                        time.sleep(idle_pause)
                         continue
                     break
                 else:
@@ -684,17 +688,17 @@ def rebased(url: str, topic: str, watcher: TopicWatcher, offsets: dict[int, int]
     return True
 
 
-def relay(publisher, say=print) -> int:
+def relay(publisher, say=print):
     """The casting API's outbox relay (``tallyflow.votes.outbox.relay``), reporting what it
-    did; a broker that does not answer leaves the rows for the next run. Returns how many
-    ballots it published."""
+    did; a broker that does not answer leaves the rows for the next run. Returns its
+    ``RelayReport``."""
     from tallyflow.votes import outbox
 
     report = outbox.relay(publisher.url, publisher)
     if report.lost or report.published or report.unpublished:
         say(f"outbox: {report.published:,} ballot(s) published, {report.lost:,} found lost "
             f"by the broker, {report.unpublished:,} still waiting for the broker")
-    return report.published
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,6 +98,7 @@ class RelayReport:
     lost: int
     published: int
     unpublished: int  # still waiting for the broker after this run
+    fresh: int = 0  # left to the API's own publish (received within the grace period)
 
 
 def settle(url: str, topic: str) -> tuple[int, int]:
@@ -126,7 +127,11 @@ def relay(url: str, publisher: Publisher, *, grace_seconds: float = RELAY_GRACE_
         if acked < len(due):  # the broker is not taking them: try again on the next run
             unpublished = len(due) - acked
             break
-    return RelayReport(settled, lost, published, unpublished)
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("fresh_submissions"),
+                    {"topic": publisher.topic, "grace_seconds": grace_seconds})
+        (fresh,) = cur.fetchone()
+    return RelayReport(settled, lost, published, unpublished, fresh)
 
 
 def unsettled(url: str, election_id: str) -> list[dict]:

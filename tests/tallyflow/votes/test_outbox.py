@@ -60,6 +60,24 @@ def test_a_ballot_the_broker_never_took_is_kept_published_by_the_relay_and_count
     assert outbox.unsettled(postgres_url, election.election_id) == []
 
 
+def test_a_drain_right_after_a_timed_out_publish_waits_for_the_ballot_and_counts_it(
+        spark, postgres_url, kafka_bootstrap, topic, open_election):
+    # The API answered 202 a moment ago but its publish timed out: the relay leaves the row
+    # to the API for a grace period. A drain then must wait, not stop with it pending.
+    election, voters = open_election
+    _voter, credential, region = voters[3]
+    unreachable = Caster(postgres_url, f"127.0.0.1:{free_port()}", topic)
+    try:
+        answer = unreachable.cast(election.election_id, _ballot(credential, region))
+    finally:
+        unreachable.close()
+    assert answer.status == 202, answer.body
+
+    _tally(spark, postgres_url, kafka_bootstrap, topic)
+
+    assert receipt_status(postgres_url, answer.body["receipt"]).body["status"] == "counted"
+
+
 def test_a_ballot_the_broker_lost_is_published_again_and_counted_once(
         spark, postgres_url, kafka_bootstrap, topic, open_election):
     election, voters = open_election
