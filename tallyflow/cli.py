@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +40,9 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
     preflight(settings)
     stack = Stack(settings, say=lambda message: print(message, flush=True))
+    # `tallyflow down` (SIGUSR1) and Ctrl-C stop the demo's simulator before anything else.
+    producers_stop = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda _signum, _frame: producers_stop.set())
     signal.signal(signal.SIGINT, _raise_interrupted)
     signal.signal(signal.SIGTERM, _raise_interrupted)
     code = 0
@@ -49,11 +53,12 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             from tallyflow.demo import run_demo
 
             try:
-                run_demo(settings, say=lambda message: print(message, flush=True))
+                run_demo(settings, say=lambda message: print(message, flush=True),
+                         stop=producers_stop)
             except Exception as err:  # the platform stays up for the user to look into it
                 print(f"demo: failed: {err}", file=sys.stderr, flush=True)
         print("Everything is up. Press Ctrl-C or run `tallyflow down` to stop.", flush=True)
-        stack.supervise()  # restarts what dies; returns only through Ctrl-C or SIGTERM
+        _supervise_until_stopped(stack, settings, producers_stop)
     except _Interrupted as signame:
         with contextlib.suppress(OSError):
             print(f"\n{signame}: stopping the platform", flush=True)
@@ -63,17 +68,62 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        producers_stop.set()
         stack.stop()
         with contextlib.suppress(OSError):
             print("stopped.", flush=True)
     return code
 
 
+DRAIN_TIMEOUT = 120.0
+
+
+def _supervise_until_stopped(stack, settings: Settings, producers_stop: threading.Event) -> None:
+    """Supervise until stopped. SIGTERM (what `tallyflow down` sends once the tally has
+    caught up, or with --force) stops at once. The first Ctrl-C stops the demo's simulator
+    and waits for the tally, like `down`; if events are still untallied after
+    ``DRAIN_TIMEOUT`` the platform keeps running, and another Ctrl-C stops it anyway."""
+    graceful = True
+    while True:
+        try:
+            stack.supervise()  # restarts what dies; returns only through a signal
+        except _Interrupted as signame:
+            print(f"\n{signame}: stopping the platform", flush=True)
+            if signame.args[0] != "SIGINT" or not graceful or not _broker_log_in_memory(settings):
+                return
+            graceful = False
+            try:
+                left = _wind_down(settings, producers_stop, DRAIN_TIMEOUT)
+            except _Interrupted:
+                print("Ctrl-C again: stopping now", flush=True)
+                return
+            if not left:
+                return
+            print(f"not stopping: {left:,} vote event(s) in the broker's memory are not "
+                  f"tallied yet and would be lost with it; the platform keeps running. Press "
+                  f"Ctrl-C again to stop anyway.", flush=True)
+
+
+def _broker_log_in_memory(settings: Settings) -> bool:
+    return settings.embeds_kafka and settings.kafka_storage == "memory"
+
+
+def _wind_down(settings: Settings, producers_stop: threading.Event, timeout: float) -> int:
+    """Stop the demo's simulator, then wait for the tally; the events still untallied."""
+    if not producers_stop.is_set():
+        producers_stop.set()
+        print("the demo simulator stops casting (if it runs)", flush=True)
+    return _await_tally(settings, timeout)
+
+
 def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
     from tallyflow.stack import down, running_supervisor
 
-    if (settings.embeds_kafka and settings.kafka_storage == "memory" and not args.force
-            and running_supervisor(settings)):
+    supervisor = running_supervisor(settings)
+    if _broker_log_in_memory(settings) and not args.force and supervisor:
+        # Stop the demo's simulator first: while it casts, the tally never catches up.
+        with contextlib.suppress(OSError):
+            os.kill(supervisor, signal.SIGUSR1)
         left = _await_tally(settings, args.drain_timeout)
         if left:
             print(f"refusing to stop: {left:,} vote event(s) in the broker's memory are not "
@@ -102,9 +152,13 @@ def _await_tally(settings: Settings, timeout: float) -> int:
         except Exception as err:  # nothing to wait for if the broker or database is gone
             print(f"cannot tell what is untallied ({err}); stopping anyway")
             return 0
-        if not left or time.monotonic() > deadline:
+        if not left:
+            print("the tally has counted or rejected every event in the broker", flush=True)
+            return 0
+        if time.monotonic() > deadline:
             return left
-        print(f"waiting for the tally: {left:,} event(s) in the broker not tallied yet")
+        print(f"waiting for the tally: {left:,} event(s) in the broker not tallied yet",
+              flush=True)
         time.sleep(3.0)
 
 
@@ -450,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
         "down", help="stop everything `tallyflow up` started (after the tally has caught up)")
     down.add_argument("--force", action="store_true",
                       help="stop now, even if untallied events are in the broker's memory")
-    down.add_argument("--drain-timeout", type=float, default=120.0,
+    down.add_argument("--drain-timeout", type=float, default=DRAIN_TIMEOUT,
                       help="seconds to wait for the tally to catch up (default 120)")
     down.set_defaults(func=cmd_down)
 

@@ -18,10 +18,11 @@ DEMO_INVALID_RATIO = 0.03
 
 
 def run_demo(settings: Settings, say: Callable[[str], None] = print, *,
-             cast_votes: bool = True) -> str:
+             cast_votes: bool = True, stop: threading.Event | None = None) -> str:
     """Run a live election: the three-parties example, open for the next hour, with 100,000
     checked voters; then (``cast_votes``) the simulator casts ballots at about 200/s in
-    the background while the tally_votes DAG counts them. Returns the election id."""
+    the background while the tally_votes DAG counts them, until ``stop`` is set. Returns
+    the election id."""
     from tallyflow.elections.definition import load_definition
     from tallyflow.elections.store import create_election, open_election, schedule_election
     from tallyflow.registrations.quality import check_registrations
@@ -43,14 +44,15 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print, *,
     digest = open_election(url, election_id, actor="demo")
     say(f"demo: open now; voter roll fingerprint {digest[:16]}...")
     if cast_votes:
-        threading.Thread(target=_cast_votes, args=(settings, election_id, say), daemon=True,
+        threading.Thread(target=_cast_votes, args=(settings, election_id, say, stop), daemon=True,
                          name="demo-simulator").start()
         say(f"demo: casting {DEMO_BALLOTS:,} ballots at about {DEMO_RATE:.0f}/s "
             f"({DEMO_INVALID_RATIO:.0%} invalid on purpose); the tally_votes DAG counts them")
     return election_id
 
 
-def _cast_votes(settings: Settings, election_id: str, say: Callable[[str], None]) -> None:
+def _cast_votes(settings: Settings, election_id: str, say: Callable[[str], None],
+                stop: threading.Event | None) -> None:
     from tallyflow.registrations.roll import credentials_path
     from tallyflow.votes.simulator import read_credentials, simulate
 
@@ -59,7 +61,10 @@ def _cast_votes(settings: Settings, election_id: str, say: Callable[[str], None]
             settings.database_url, settings.kafka_bootstrap, settings.votes_topic, election_id,
             read_credentials(credentials_path(settings.home, election_id)),
             rate=DEMO_RATE, count=DEMO_BALLOTS, invalid_ratio=DEMO_INVALID_RATIO, seed=2026,
+            stop=stop,
         )
-        say(f"demo: the simulator sent {report.sent:,} ballots in {report.seconds:.0f} s")
+        ended = " (stopped for shutdown)" if stop is not None and stop.is_set() else ""
+        say(f"demo: the simulator sent {report.sent:,} ballots in {report.seconds:.0f} s"
+            + ended)
     except Exception as err:  # the platform stays up; the user sees why the votes stopped
         say(f"demo: the simulator stopped: {err}")

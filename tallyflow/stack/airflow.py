@@ -78,6 +78,12 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__API_AUTH__JWT_SECRET": _secret(settings, "airflow-jwt-secret", secrets.token_hex),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # A killed scheduler takes its LocalExecutor's tasks with it. Its restarted copy
+        # resets the orphaned task instances (of a scheduler job silent for 30 s) every 30 s
+        # instead of every 5 minutes, so the tally runs again within about a minute; and a
+        # task that stops heartbeating (every 5 s) is failed after a minute, not five.
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.logs_dir / "airflow"),
     }
 

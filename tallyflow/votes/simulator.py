@@ -17,6 +17,7 @@ import csv
 import json
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,8 +160,10 @@ def simulate(
     invalid_ratio: float = 0.0,
     seed: int = 0,
     progress: Callable[[SimulationReport, int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> SimulationReport:
-    """Publish ``count`` ballot events at about ``rate`` per second."""
+    """Publish ``count`` ballot events at about ``rate`` per second, or fewer if ``stop``
+    is set first (what was produced by then is flushed)."""
     from confluent_kafka import Producer
 
     if rate <= 0 or count < 0 or not 0 <= invalid_ratio <= 1:
@@ -190,6 +193,8 @@ def simulate(
     credit = 0.0
     try:
         while report.sent < count and next_voter < len(voters):
+            if stop is not None and stop.is_set():
+                break
             now = time.monotonic()
             credit += rate * day_curve(report.sent / count) * (now - last)
             last = now

@@ -25,11 +25,11 @@ pytestmark = pytest.mark.slow
 class Platform:
     """`tallyflow up` in a subprocess, with its output collected as it arrives."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], *args: str):
         self.env = env
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tallyflow", "up"],
+            [sys.executable, "-m", "tallyflow", "up", *args],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
@@ -96,14 +96,31 @@ def _open_smoke_election(settings: Settings) -> list[tuple[str, str, str]]:
     return [(voter, credential, regions[voter]) for voter, credential in issued]
 
 
-def _cast_and_await(settings: Settings, api_voters, direct_voters, total: int) -> None:
-    """Ballots for ada-okafor through the platform's HTTP API and straight to its broker,
-    counted by the tally_votes DAG as the Airflow scheduler runs it (not dag.test) until
-    she has ``total`` votes; every receipt then says counted."""
+def _produce(settings: Settings, voters) -> None:
+    """Ballots for ada-okafor straight to the platform's broker, as the simulator sends them."""
     from confluent_kafka import Producer
 
     from tallyflow.votes.event import VoteEvent
 
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 3})
+    for _voter, credential, region in voters:
+        event = VoteEvent.ballot("smoke", credential, region, {"president": ["ada-okafor"]})
+        producer.produce(settings.votes_topic, event.to_json(), key=event.key)
+    assert producer.flush(30) == 0
+
+
+def _ada_okafor(settings: Settings) -> int:
+    with db.connection(settings.database_url) as conn, conn.cursor() as cur:
+        cur.execute("select votes from option_totals where election_id = 'smoke' "
+                    "and option_id = 'ada-okafor'")
+        row = cur.fetchone()
+    return row[0] if row else 0
+
+
+def _cast_and_await(settings: Settings, api_voters, direct_voters, total: int) -> None:
+    """Ballots for ada-okafor through the platform's HTTP API and straight to its broker,
+    counted by the tally_votes DAG as the Airflow scheduler runs it (not dag.test) until
+    she has ``total`` votes; every receipt then says counted."""
     receipts = []
     for _voter, credential, region in api_voters:
         answer = requests.post(
@@ -112,22 +129,15 @@ def _cast_and_await(settings: Settings, api_voters, direct_voters, total: int) -
                   "contests": [{"contest_id": "president", "selections": ["ada-okafor"]}]})
         assert answer.status_code == 202, answer.text
         receipts.append(answer.json()["receipt"])
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 3})
-    for _voter, credential, region in direct_voters:
-        event = VoteEvent.ballot("smoke", credential, region, {"president": ["ada-okafor"]})
-        producer.produce(settings.votes_topic, event.to_json(), key=event.key)
-    assert producer.flush(30) == 0
+    _produce(settings, direct_voters)
 
     deadline, counted = time.monotonic() + 240, None
     while time.monotonic() < deadline:
-        with db.connection(settings.database_url) as conn, conn.cursor() as cur:
-            cur.execute("select votes from option_totals where election_id = 'smoke' "
-                        "and option_id = 'ada-okafor'")
-            counted = cur.fetchone()
-        if counted == (total,):
+        counted = _ada_okafor(settings)
+        if counted == total:
             break
         time.sleep(2)
-    assert counted == (total,), f"the scheduled tally did not reach {total} in 4 minutes"
+    assert counted == total, f"the scheduled tally did not reach {total} in 4 minutes"
     assert {requests.get(f"{settings.site_url}/api/v1/receipts/{r}", timeout=10)
             .json()["status"] for r in receipts} == {"counted"}
 
@@ -185,32 +195,55 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     voters = _open_smoke_election(settings)
     _ballots_are_counted_by_the_scheduled_tally(settings, env, voters)
 
+    # A crashed scheduler is restarted, and counting goes on (its orphaned task is failed
+    # after the one-minute heartbeat timeout and the next run takes over).
+    scheduler = json.loads((settings.run_dir / "stack.json").read_text())[
+        "components"]["airflow-scheduler"]["pid"]
+    psutil.Process(scheduler).kill()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and json.loads(_cli(env, "status", "--json").stdout)[
+            "restarts"]["airflow-scheduler"]["restarts"] < 1:
+        time.sleep(2)
+    _cast_and_await(settings, voters[20:25], voters[25:30], 30)
+    assert json.loads(_cli(env, "status", "--json").stdout)[
+        "restarts"]["airflow-scheduler"]["restarts"] == 1
+
     with db.connection(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute(db.query("record_component_health"),
                     {"component": "smoke-test", "is_healthy": True, "detail": "kept across restarts"})
 
-    down = _cli(env, "down")
-    assert down.returncode == 0, down.stderr
-    assert platform.proc.wait(timeout=60) == 0
+    # Ctrl-C with ballots in flight in the in-memory broker: it waits for the tally first.
+    children = platform.descendants()
+    _produce(settings, voters[30:40])
+    platform.proc.send_signal(signal.SIGINT)
+    assert platform.proc.wait(timeout=240) == 0
+    assert "SIGINT: stopping the platform" in platform.output
+    assert "the tally has counted or rejected every event in the broker" in platform.output
     assert _survivors(children) == []
+    assert not (settings.run_dir / "stack.json").exists()
     assert _cli(env, "status").returncode == 1
 
-    # Second start: same data, stopped with Ctrl-C this time.
-    again = Platform(env)
-    again.wait_until_up()
+    # Second start: same data, with the demo casting; `tallyflow down` stops the demo's
+    # simulator, waits for the tally and stops.
+    again = Platform(env, "--demo")
+    again.wait_until_up(timeout=480)
     children = again.descendants()
     assert "0 migration(s) applied" in again.output
+    assert "demo: casting" in again.output
     with db.connection(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute("select detail from component_health where component = 'smoke-test'")
         assert cur.fetchall() == [("kept across restarts",)]
+    assert _ada_okafor(settings) == 40  # the ballots in flight at Ctrl-C were counted
     # The broker came back with an empty log: ballots cast now are counted all the same
     # (the tally re-bases onto the new log instead of waiting for its old offsets).
-    _cast_and_await(settings, voters[20:30], voters[30:35], 35)
+    _cast_and_await(settings, voters[40:45], voters[45:50], 50)
     status = json.loads(_cli(env, "status", "--json").stdout)
     assert status["pipeline"]["log_resets"] >= 1
 
-    again.proc.send_signal(signal.SIGINT)
-    assert again.proc.wait(timeout=120) == 0
-    assert "SIGINT: stopping the platform" in again.output
+    down = _cli(env, "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "the tally has counted or rejected every event in the broker" in down.stdout
+    assert again.proc.wait(timeout=60) == 0
+    assert "(stopped for shutdown)" in again.output
     assert _survivors(children) == []
     assert not (settings.run_dir / "stack.json").exists()
