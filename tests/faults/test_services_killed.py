@@ -1,10 +1,12 @@
-"""kill -9 of PostgreSQL while ballots flow and the tally runs: the test starts, kills and
-restarts a copy of its own."""
+"""kill -9 of PostgreSQL, of the Spark Connect server and of the tally itself while ballots
+flow: each test starts, kills and restarts a copy of its own."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,6 +20,7 @@ from tallyflow.elections.store import create_election
 from tallyflow.settings import Settings
 from tallyflow.stack import Stack
 from tallyflow.stack.process import free_port_env
+from tallyflow.stack.spark import abandon, session
 from tests.conftest import REPO_ROOT, open_for_voting
 from tests.faults.flow import BallotFlow, tally_until_settled, verdict
 from tests.faults.test_ballots_in_flight import PARTITIONS, _certify, _report
@@ -90,3 +93,96 @@ def _tally_ignoring_faults(spark, url: str, bootstrap: str, topic: str,
                               seconds=deadline - time.monotonic(), say=lambda _m: None)
         except Exception:
             time.sleep(0.5)
+
+
+def test_spark_connect_killed_mid_election_loses_nothing(
+        spark, postgres_url, kafka_bootstrap, topic, open_election, tmp_path):
+    election, voters = open_election
+    eid = election.election_id
+    settings = Settings.from_env(free_port_env(tmp_path / "own"))
+    stack = Stack(settings, say=lambda _m: None)
+    try:
+        server = stack.launch_spark()
+        stack.await_spark(server)
+        before = session(settings.spark_remote)
+        flow = BallotFlow(postgres_url, kafka_bootstrap, topic, eid, voters[:240],
+                          rate=40).start()
+        tally = threading.Thread(target=lambda: _tally_ignoring_faults(
+            before, postgres_url, kafka_bootstrap, topic, seconds=10.0))
+        tally.start()
+        time.sleep(3.0)
+        os.kill(server.pid, signal.SIGKILL)
+        server.popen.wait(timeout=10)
+        time.sleep(2.0)
+        _restart(stack, "spark", lambda: True, "started")
+        stack.await_spark(server)
+        back = time.monotonic()
+        flow.finish()
+        tally.join(timeout=180)
+        assert not tally.is_alive(), "the tally on the killed server's session never returned"
+        abandon(before)
+        # The next run (Airflow's next try) opens a session on the restarted server.
+        after = session(settings.spark_remote)
+        try:
+            tally_until_settled(after, postgres_url, kafka_bootstrap, topic, PARTITIONS, flow)
+        finally:
+            after.stop()
+        recovered = time.monotonic() - back
+
+        result = verdict(postgres_url, flow)
+        _report("kill -9 Spark Connect", flow, result, recovered)
+        assert (result.lost, result.duplicated, result.pending_receipts) == (0, 0, 0)
+        assert result.totals_match
+        assert _certify(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
+                        tmp_path)["certificate_sha256"]
+    finally:
+        stack.stop()
+
+
+def test_the_tally_killed_mid_batch_commits_nothing_twice(
+        spark, postgres_url, kafka_bootstrap, topic, open_election, services_env, tmp_path):
+    from tests.conftest import REPO_ROOT as root
+
+    election, voters = open_election
+    eid = election.election_id
+    env = {**os.environ, **services_env, "TALLYFLOW_VOTES_TOPIC": topic}
+    # The tally as Airflow's task runs it, in a process of its own.
+    task = subprocess.Popen([sys.executable, "-m", "jobs.tally_votes", "--seconds", "120"],
+                            cwd=root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    flow = BallotFlow(postgres_url, kafka_bootstrap, topic, eid, voters[:360], rate=30).start()
+    killed_after = None
+    try:
+        for line in task.stdout:
+            if line.startswith("batch:"):
+                # Batches run back to back while ballots arrive: the next one is under way.
+                time.sleep(0.4)
+                killed_after = line.strip()
+                break
+        assert flow._thread.is_alive(), "ballots stopped flowing before the kill"
+        os.killpg(task.pid, signal.SIGKILL)
+        task.wait(timeout=30)
+    finally:
+        if task.poll() is None:
+            os.killpg(task.pid, signal.SIGKILL)
+    assert killed_after is not None, "the tally never finished a batch"
+    back = time.monotonic()
+    flow.finish()
+    tally_until_settled(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, flow)
+    recovered = time.monotonic() - back
+
+    result = verdict(postgres_url, flow)
+    _report("kill -9 the tally mid-batch", flow, result, recovered)
+    assert (result.lost, result.duplicated, result.pending_receipts) == (0, 0, 0)
+    assert result.totals_match
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select coalesce(sum(consumed_before + next_offset), 0) "
+                    "from consumer_offsets where topic = %s", (topic,))
+        (consumed,) = cur.fetchone()
+        cur.execute("select (select count(*) from checkins where election_id = %(e)s) + "
+                    "(select count(*) from rejected_events where topic = %(t)s)",
+                    {"e": eid, "t": topic})
+        (seen,) = cur.fetchone()
+    assert consumed == seen  # counted + rejected = consumed: no batch half-committed
+    assert _certify(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
+                    tmp_path)["certificate_sha256"]
