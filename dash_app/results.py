@@ -152,7 +152,9 @@ def freshness(raw: dict[str, Any], now: datetime | None = None) -> dict[str, Any
         return None
     now = now or datetime.now(UTC)
     return {"seconds_ago": max(0, round((now - pipeline["last_batch_at"]).total_seconds())),
-            "lag": pipeline["consumer_lag"], "freshness_ms": pipeline["freshness_ms"]}
+            "lag": pipeline["consumer_lag"], "freshness_ms": pipeline["freshness_ms"],
+            "log_resets": pipeline.get("log_resets") or 0,
+            "last_log_reset_at": pipeline.get("last_log_reset_at")}
 
 
 def is_embargoed(election: dict[str, Any]) -> bool:

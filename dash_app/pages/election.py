@@ -230,8 +230,13 @@ def freshness_text(raw: dict) -> str:
     fresh = freshness(raw)
     if fresh is None:
         return "Not updated yet: no ballots counted."
-    return (f"Updated {fresh['seconds_ago']} s ago; pipeline lag {fresh['lag'] or 0:,} "
+    text = (f"Updated {fresh['seconds_ago']} s ago; pipeline lag {fresh['lag'] or 0:,} "
             "events.")
+    if fresh["log_resets"]:
+        at = fresh["last_log_reset_at"]
+        text += (f" The broker's log was replaced {fresh['log_resets']} time(s), last at "
+                 f"{at:%H:%M:%S} UTC; the tally re-based onto it and counts its new events.")
+    return text
 
 
 @callback(Output("results-body", "children"),

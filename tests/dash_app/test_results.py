@@ -272,3 +272,20 @@ def test_an_election_with_geometry_gets_a_choropleth(services_env, services_sett
     assert [r["geometry"] for r in raw["regions"]] == [square(0.1), square(0)]
     figure = figures.region_map(raw["regions"], "turnout", {})
     assert figure["data"][0]["type"] == "choropleth"
+
+
+@pytest.mark.fast
+def test_the_freshness_line_says_when_the_broker_log_was_replaced():
+    from datetime import timedelta
+
+    from dash_app.pages.election import freshness_text
+
+    now = datetime.now(UTC)
+    pipeline = {"last_batch_at": now - timedelta(seconds=3), "consumer_lag": 12,
+                "freshness_ms": 900, "log_resets": 0, "last_log_reset_at": None}
+    assert "replaced" not in freshness_text({"pipeline": pipeline})
+    reset_at = datetime(2026, 11, 3, 20, 15, 7, tzinfo=UTC)
+    text = freshness_text({"pipeline": {**pipeline, "log_resets": 4,
+                                        "last_log_reset_at": reset_at}})
+    assert "pipeline lag 12 events" in text
+    assert "replaced 4 time(s), last at 20:15:07 UTC" in text

@@ -13,7 +13,7 @@ READABLE = {
     "region_roll_counts", "option_totals", "option_region_totals", "contest_ballot_totals",
     "turnout_by_region", "turnout_by_demographic", "ballots_per_minute", "rejected_totals",
     "aggregate_cells", "result_quality", "pipeline_health", "validation_runs",
-    "certificates", "component_health",
+    "certificates", "component_health", "log_resets",
 }
 PRIVATE = {"voters", "checkins", "ballots", "rejected_events", "submissions",
            "quarantined_registrations", "election_audit_log", "consumer_offsets"}
