@@ -6,6 +6,7 @@ import dash
 from dash import Dash, dcc, html
 
 from dash_app.api import api
+from dash_app.security import protect
 
 app = Dash(
     "dash_app",  # the package: pages import as dash_app.pages.*, however the site is started
@@ -33,6 +34,9 @@ def data_docs(path: str = "index.html"):
 
     return send_from_directory(get_settings().data_docs_dir, path)
 
+
+# The policy names Dash's inline scripts by their hashes.
+protect(server, lambda: list(app.csp_hashes()))
 
 app.layout = html.Div(
     [

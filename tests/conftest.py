@@ -7,6 +7,7 @@ tests that need it fail with the component's log; nothing is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -235,3 +236,32 @@ def topic(kafka_bootstrap) -> str:
     name = f"votes-{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka_bootstrap, {name: 4})
     return name
+
+
+@contextlib.contextmanager
+def serve_site(services_env: dict[str, str], **settings: str) -> Iterator[str]:
+    """The results site as `tallyflow up` serves it (``python -m dash_app``), on a free port,
+    with extra TALLYFLOW_* ``settings``; yields its URL."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, **services_env, "TALLYFLOW_SITE_PORT": str(port), **settings}
+    process = subprocess.Popen([sys.executable, "-m", "dash_app"], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the site did not start: "
+                                       + process.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)

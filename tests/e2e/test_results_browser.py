@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,7 +11,7 @@ from confluent_kafka import Producer
 
 from jobs.tally_votes import run_micro_batches
 from tallyflow.votes.event import VoteEvent
-from tests.conftest import REPO_ROOT, free_port, open_for_voting
+from tests.conftest import REPO_ROOT, open_for_voting, serve_site
 
 SCREENSHOTS = REPO_ROOT / "docs" / "img"
 CANDIDATES = ["ada-okafor", "bruno-lind", "chen-wei"]
@@ -24,25 +20,8 @@ CANDIDATES = ["ada-okafor", "bruno-lind", "chen-wei"]
 @pytest.fixture
 def site(services_env):
     """The results site on a free port, as `tallyflow up` serves it."""
-    port = free_port()
-    env = {**os.environ, **services_env, "TALLYFLOW_SITE_PORT": str(port),
-           "TALLYFLOW_SITE_POLL_MS": "1000"}
-    process = subprocess.Popen([sys.executable, "-m", "dash_app"], cwd=REPO_ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the site did not start: "
-                                   + process.stderr.read().decode()[-2000:]) from None
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(20)
+    with serve_site(services_env, TALLYFLOW_SITE_POLL_MS="1000") as url:
+        yield url
 
 
 @pytest.fixture
