@@ -2,7 +2,8 @@
 
 Routes (described in ``docs/openapi.yaml``, served at ``/api/v1/openapi.json``):
 
-- ``POST /api/v1/elections/{election_id}/ballots``: 202 with a receipt; 400, 404, 409.
+- ``POST /api/v1/elections/{election_id}/ballots``: 202 with a receipt; 400, 403, 404,
+  409, 413, 415, 429 (with ``Retry-After``).
 - ``GET /api/v1/receipts/{receipt}``: whether that ballot was counted.
 - ``GET /api/v1/elections/{election_id}/results`` (JSON) and ``.../results.csv``: the
   results the site shows, from the same queries (``dash_app.results``).
@@ -19,8 +20,9 @@ import json
 import logging
 from pathlib import Path
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, has_request_context, request
 
+from dash_app.security import ClientRateLimit
 from tallyflow.settings import get_settings
 from tallyflow.votes import casting
 
@@ -38,17 +40,53 @@ def _caster() -> casting.Caster:
                           settings.votes_topic)
 
 
-def _json(answer: casting.Answer) -> Response:
+@functools.cache
+def _rate_limit() -> ClientRateLimit:
+    return ClientRateLimit(get_settings().cast_rate_per_minute)
+
+
+def _client() -> str:
+    """Who is casting, for the rate limit: the peer's address (no proxy is trusted)."""
+    return (request.remote_addr if has_request_context() else None) or "local"
+
+
+def _json(answer: casting.Answer, headers: dict[str, str] | None = None) -> Response:
     kind = "application/problem+json" if answer.status >= 400 else "application/json"
-    return Response(json.dumps(answer.body), status=answer.status, mimetype=kind)
+    return Response(json.dumps(answer.body), status=answer.status, mimetype=kind,
+                    headers=headers)
+
+
+def _too_large() -> casting.Answer:
+    return casting.Answer(413, {"status": 413, "title": "The ballot is too large",
+                                "errors": [f"at most {MAX_BALLOT_BYTES} bytes"]})
+
+
+def _too_fast(seconds: int) -> casting.Answer:
+    return casting.Answer(429, {"status": 429, "title": "Too many ballots from this client",
+                                "errors": [f"retry in {seconds} s"]})
+
+
+@api.errorhandler(413)
+def _body_over_the_site_limit(_error) -> Response:
+    return _json(_too_large())
 
 
 @api.post("/elections/<election_id>/ballots")
 def cast_ballot(election_id: str) -> Response:
+    wait = _rate_limit().wait(_client())
+    if wait:
+        return _json(_too_fast(wait), headers={"Retry-After": str(wait)})
+    if request.mimetype != "application/json":
+        # Only JSON: a form or text/plain POST from another site needs no preflight.
+        return _json(casting.Answer(415, {
+            "status": 415, "title": "A ballot is sent as application/json",
+            "errors": [f"Content-Type is {request.mimetype or 'missing'!r}"]}))
     if request.content_length is not None and request.content_length > MAX_BALLOT_BYTES:
-        return _json(casting.Answer(413, {"status": 413, "title": "The ballot is too large",
-                                          "errors": [f"at most {MAX_BALLOT_BYTES} bytes"]}))
-    return _json(_caster().cast(election_id, request.get_data(cache=False)))
+        return _json(_too_large())
+    body = request.get_data(cache=False)  # chunked: the site's MAX_CONTENT_LENGTH holds
+    if len(body) > MAX_BALLOT_BYTES:
+        return _json(_too_large())
+    return _json(_caster().cast(election_id, body))
 
 
 def receipt_answer(receipt: str) -> tuple[int, dict]:
@@ -59,6 +97,9 @@ def receipt_answer(receipt: str) -> tuple[int, dict]:
 
 def cast_answer(election_id: str, ballot: dict) -> tuple[int, dict]:
     """``POST /elections/{id}/ballots``'s status and body, for the site's vote page too."""
+    wait = _rate_limit().wait(_client())
+    if wait:
+        return 429, _too_fast(wait).body
     answer = _caster().cast(election_id, ballot)
     return answer.status, answer.body
 

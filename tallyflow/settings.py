@@ -57,6 +57,7 @@ class Settings:
     votes_partitions: int
     spark_driver_memory: str
     java_home_env: str | None
+    cast_rate_per_minute: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +81,8 @@ class Settings:
             votes_partitions=_int(env, "TALLYFLOW_VOTES_PARTITIONS", 4, lo=1, hi=1000),
             spark_driver_memory=_memory(env, "TALLYFLOW_SPARK_DRIVER_MEMORY", "1g"),
             java_home_env=env.get("JAVA_HOME") or None,
+            cast_rate_per_minute=_int(env, "TALLYFLOW_CAST_RATE_PER_MINUTE", 120, lo=1,
+                                      hi=1_000_000),
         )
 
     # -- where things live -------------------------------------------------------------

@@ -228,7 +228,7 @@ def _reason(error: jsonschema.ValidationError) -> str:
             return f"{value!r} is not a colour: write it like #1f77b4"
         if schema.get("pattern") == "^https?://":
             return f"{value!r} is not an http(s) URL"
-        if schema.get("pattern") == "^[0-9a-f]{32}$":
+        if schema.get("pattern", "").startswith("^[0-9a-f]{32}"):
             return f"{value!r} is not a credential: 32 lowercase hex characters"
         if schema.get("format") == "uuid":
             return f"{value!r} is not a UUID"

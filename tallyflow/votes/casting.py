@@ -26,6 +26,7 @@ import psycopg2
 
 from tallyflow import db
 from tallyflow.elections.definition import schema_errors
+from tallyflow.registrations.roll import credential_sha256
 from tallyflow.votes.event import SCHEMA_VERSION, utc_text, vote_event_schema
 from tallyflow.votes.outbox import Publisher
 
@@ -58,14 +59,18 @@ class Caster:
 
     def cast(self, election_id: str, body: bytes | str | dict,
              now: datetime | None = None) -> Answer:
-        """202 with a receipt once the ballot is in the outbox, or 400 (malformed), 404 (no
-        such election), 409 (not open), 503 (the database did not take it: nothing kept)."""
+        """202 with a receipt once the ballot is in the outbox, or 400 (malformed), 403 (the
+        credential is not on the roll), 404 (no such election), 409 (not open), 503 (the
+        database did not take it). Nothing is kept or published but with a 202."""
         now = now or datetime.now(UTC)
         if not isinstance(body, dict):
             try:
                 body = json.loads(body)
             except (ValueError, UnicodeDecodeError) as err:
                 return _problem(400, "The ballot is not JSON", str(err))
+            except RecursionError:
+                return _problem(400, "The ballot is nested too deeply",
+                                "a ballot is a JSON object of at most four levels")
         if not isinstance(body, dict):
             return _problem(400, "The ballot is not a JSON object",
                             f"got {type(body).__name__}")
@@ -117,6 +122,13 @@ class Caster:
                                 f"{election_id} is {status}"
                                 + (f"; it opens at {utc_text(opens_at)}" if opens_at else "")
                                 ), None
+            cur.execute(db.query("casting_voter"), {
+                "election_id": election_id,
+                "credential_sha256": credential_sha256(event["credential"])})
+            if cur.fetchone() is None:
+                return _problem(403, "The credential is not on the roll",
+                                f"no voter of {election_id} has this credential; nothing was "
+                                "kept"), None
             receipt = receipt_of(event["event_id"], event["credential"])
             # What identifies the ballot, leaving out the times a retry may change.
             content = {k: v for k, v in event.items()

@@ -108,14 +108,17 @@ def test_a_retried_event_id_gets_the_same_receipt_and_is_published_once(
 def test_a_rejected_ballot_shows_why_on_its_receipt(
         client, spark, postgres_url, kafka_bootstrap, topic, open_election):
     election, voters = open_election
-    answer = client.post(f"/api/v1/elections/{election.election_id}/ballots",
-                         json=_ballot("0" * 32, voters[2][2]))
-    assert answer.status_code == 202
+    _voter, credential, region = voters[2]
+    url = f"/api/v1/elections/{election.election_id}/ballots"
+    first = client.post(url, json=_ballot(credential, region))
+    again = client.post(url, json=_ballot(credential, region))  # a new event id: a 2nd ballot
+    assert (first.status_code, again.status_code) == (202, 202)
 
     _tally(spark, postgres_url, kafka_bootstrap, topic)
 
-    status = client.get(f"/api/v1/receipts/{answer.json['receipt']}").json
-    assert (status["status"], status["reason"]) == ("rejected", "unknown_credential")
+    assert client.get(f"/api/v1/receipts/{first.json['receipt']}").json["status"] == "counted"
+    status = client.get(f"/api/v1/receipts/{again.json['receipt']}").json
+    assert (status["status"], status["reason"]) == ("rejected", "duplicate")
 
 
 def test_each_bad_request_gets_its_status_and_reason(
