@@ -162,7 +162,7 @@ class Stack:
         airflow.migrate_metadata(s, airflow_env)
         self._progress("airflow: starting api-server, scheduler, dag-processor, triggerer")
         api_server, *_ = [self._start(p) for p in airflow.processes(s, airflow_env)]
-        site_proc = self._start(site.server(s, airflow_env))
+        site_proc = self._start(site.server(s))
 
         self.await_spark(spark_server)
         site_proc.wait_until(lambda: health.site(s).is_healthy, 60, "serving pages")
@@ -280,7 +280,8 @@ def summary_rows(settings: Settings) -> list[tuple[str, str, str]]:
     return [
         ("Results site", settings.site_url, ""),
         ("Airflow UI", settings.airflow_url,
-         f"login {airflow.ADMIN_USER} / {airflow.admin_password(settings)}"),
+         f"login {airflow.ADMIN_USER}, password in "
+         f"{airflow.admin_password_path(settings)}"),
         ("PostgreSQL", redact(settings.database_url), origin(settings.embeds_postgres)),
         ("Kafka", settings.kafka_bootstrap,
          f"{origin(settings.embeds_kafka)}, topic {settings.votes_topic}"),

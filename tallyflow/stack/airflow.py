@@ -37,7 +37,13 @@ def _secret(settings: Settings, name: str, make) -> str:
 
 
 def admin_password(settings: Settings) -> str:
+    """Kept in the secrets directory only; `up` says where, never what."""
     return _secret(settings, "airflow-admin-password", lambda: secrets.token_urlsafe(12))
+
+
+def admin_password_path(settings: Settings) -> Path:
+    admin_password(settings)  # made on first use
+    return settings.secrets_dir / "airflow-admin-password"
 
 
 def environment(settings: Settings) -> dict[str, str]:
@@ -108,9 +114,11 @@ def processes(settings: Settings, env: dict[str, str]) -> list[ManagedProcess]:
     argv = {
         "api-server": [airflow_bin(), "api-server", "--host", LOOPBACK,
                        "--port", str(settings.airflow_port), "--workers", "1"],
-        "scheduler": [airflow_bin(), "scheduler"],
+        # No log server: it listens on every interface (Airflow cannot bind it to loopback)
+        # and the API server reads the task logs from the shared log folder anyway.
+        "scheduler": [airflow_bin(), "scheduler", "--skip-serve-logs"],
         "dag-processor": [airflow_bin(), "dag-processor"],
-        "triggerer": [airflow_bin(), "triggerer"],
+        "triggerer": [airflow_bin(), "triggerer", "--skip-serve-logs"],
     }
     return [
         ManagedProcess(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from tallyflow.settings import Settings
@@ -9,12 +10,21 @@ from tallyflow.stack.airflow import REPO_ROOT
 from tallyflow.stack.process import ManagedProcess
 
 
-def server(settings: Settings, env: dict[str, str]) -> ManagedProcess:
+def environment(settings: Settings) -> dict[str, str]:
+    """The site's environment: this process's, without anything of Airflow's (its secrets,
+    its database URL); the site reads its own database passwords from the secrets
+    directory."""
+    return {**{key: value for key, value in os.environ.items()
+               if not key.upper().startswith("AIRFLOW")},
+            "TALLYFLOW_HOME": str(settings.home)}
+
+
+def server(settings: Settings) -> ManagedProcess:
     return ManagedProcess(
         name="site",
         argv=[sys.executable, "-m", "dash_app"],
         log_path=settings.logs_dir / "site.log",
-        env=env,
+        env=environment(settings),
         cwd=REPO_ROOT,
         stop_timeout=10.0,
     )

@@ -73,6 +73,20 @@ def _survivors(procs: list[psutil.Process]) -> list[str]:
     return alive
 
 
+def _listeners(procs: list[psutil.Process]) -> set[tuple[str, int, str]]:
+    """(address, port, process) of every listening TCP socket of ``procs``."""
+    found = set()
+    for proc in procs:
+        try:
+            connections = proc.net_connections(kind="inet")
+            name = " ".join(proc.cmdline())[:80]
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found |= {(c.laddr.ip, c.laddr.port, name) for c in connections
+                  if c.status == psutil.CONN_LISTEN}
+    return found
+
+
 def _open_smoke_election(settings: Settings) -> list[tuple[str, str, str]]:
     """The "smoke" election, open, with 50 voters: [(voter, credential, region)]."""
     from tallyflow.elections import store
@@ -172,14 +186,29 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     assert {"postgres", "kafka", "spark", "airflow-api-server", "airflow-scheduler",
             "airflow-dag-processor", "airflow-triggerer", "site"} <= set(
         json.loads((settings.run_dir / "stack.json").read_text())["components"])
-    assert "login admin / " in platform.output
+    # The admin password stays in the secrets file: `up` says where, never what.
+    password_file = settings.secrets_dir / "airflow-admin-password"
+    assert f"login admin, password in {password_file}" in platform.output
+    assert password_file.read_text().strip() not in platform.output
+    # Every process of the platform listens on the loopback interface only.
+    listeners = _listeners(children)
+    assert listeners
+    assert {(ip, port, name) for ip, port, name in listeners
+            if ip not in ("127.0.0.1", "::1", "::ffff:127.0.0.1")} == set()
 
     airflow_health = requests.get(f"{settings.airflow_url}/api/v2/monitor/health", timeout=10).json()
     assert {part: info["status"] for part, info in airflow_health.items()} == {
         "metadatabase": "healthy", "scheduler": "healthy",
         "triggerer": "healthy", "dag_processor": "healthy",
     }
+    # The public site holds nothing of Airflow's: no secret, no database URL.
+    site_pid = json.loads((settings.run_dir / "stack.json").read_text())[
+        "components"]["site"]["pid"]
+    assert not [key for key in psutil.Process(site_pid).environ()
+                if key.upper().startswith("AIRFLOW")]
     page = requests.get(settings.site_url, timeout=10)
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Server"] == "gunicorn"
     layout = requests.get(f"{settings.site_url}/_dash-layout", timeout=10)
     assert page.status_code == 200 and "<title>Tallyflow</title>" in page.text
     assert '"children":"Home"' in layout.text
