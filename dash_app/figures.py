@@ -20,6 +20,14 @@ LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 15},
 Figure = dict[str, Any]
 
 
+def plain(text: str) -> str:
+    """``text`` as Plotly shows it literally. Plotly reads a subset of HTML in every label,
+    title and hover text (``<b>``, ``<a href>``, ``<br>``...); names come from election
+    definitions, so their markup characters are sent as entities, which Plotly displays
+    as the characters themselves."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _figure(title: str, height: int = 320, **layout: Any) -> Figure:
     # Axes make room for their labels (the margins alone would cut "1,200" to "0").
     for axis in ("xaxis", "yaxis"):
@@ -31,12 +39,12 @@ def _figure(title: str, height: int = 320, **layout: Any) -> Figure:
 def totals_bar(contest: dict[str, Any]) -> Figure:
     """Votes per option, largest first, in party (or colour-blind-safe) colours."""
     options = sorted(contest["options"], key=lambda o: o["votes"])
-    figure = _figure(f"{contest['title']}: votes", height=80 + 44 * len(options),
+    figure = _figure(f"{plain(contest['title'])}: votes", height=80 + 44 * len(options),
                      xaxis={"showgrid": True, "gridcolor": "#ddd", "automargin": True},
                      yaxis={"automargin": True})
     figure["data"].append({
         "type": "bar", "orientation": "h",
-        "x": [o["votes"] for o in options], "y": [o["name"] for o in options],
+        "x": [o["votes"] for o in options], "y": [plain(o["name"]) for o in options],
         "marker": {"color": [o["colour"] for o in options]},
         "text": [f"{o['votes']:,} ({o['share']:.1f}%)" for o in options],
         "textposition": "auto", "hovertemplate": "%{y}: %{x:,} votes<extra></extra>",
@@ -46,10 +54,10 @@ def totals_bar(contest: dict[str, Any]) -> Figure:
 
 def shares_donut(contest: dict[str, Any]) -> Figure:
     """Each option's share of the votes."""
-    figure = _figure(f"{contest['title']}: shares")
+    figure = _figure(f"{plain(contest['title'])}: shares")
     figure["data"].append({
         "type": "pie", "hole": 0.55, "sort": False, "textinfo": "percent",
-        "labels": [o["name"] for o in contest["options"]],
+        "labels": [plain(o["name"]) for o in contest["options"]],
         "values": [o["votes"] for o in contest["options"]],
         "marker": {"colors": [o["colour"] for o in contest["options"]]},
         "hovertemplate": "%{label}: %{value:,}<extra></extra>",
@@ -124,7 +132,7 @@ def region_map(regions: list[dict[str, Any]], colour_by: str,
     """
     cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions}, small_cell)
     hidden = {key for key, cell in cells.items() if cell.value is None}
-    hover = [f"{r['name']}: {cells[r['region_id']].label} ballots of "
+    hover = [f"{plain(r['name'])}: {cells[r['region_id']].label} ballots of "
              f"{int(r['registered']):,} registered" for r in regions]
     if colour_by == "leader":
         colours = ["#dddddd" if r["region_id"] in hidden
@@ -150,7 +158,7 @@ def region_map(regions: list[dict[str, Any]], colour_by: str,
         "type": "scatter", "mode": "markers+text",
         "x": [positions[r["region_id"]][0] for r in regions],
         "y": [positions[r["region_id"]][1] for r in regions],
-        "text": [r["name"] for r in regions], "textposition": "middle center",
+        "text": [plain(r["name"]) for r in regions], "textposition": "middle center",
         "textfont": {"color": labels, "size": 12},
         "marker": {"symbol": "hexagon", "size": 70, "line": {"color": "white", "width": 2},
                    **colouring},

@@ -98,7 +98,8 @@ def test_figures_from_literal_rows():
     mayor = contest_results(_raw())[0]
 
     bar = figures.totals_bar(mayor)
-    assert bar["data"][0]["y"] == ["<script>alert(1)</script>", "Ann"]  # largest last (top)
+    # Largest last (top); a name's markup is shown as text (Plotly reads HTML in labels).
+    assert bar["data"][0]["y"] == ["&lt;script&gt;alert(1)&lt;/script&gt;", "Ann"]
     assert bar["data"][0]["x"] == [499, 501]
     donut = figures.shares_donut(mayor)
     assert donut["data"][0]["values"] == [501, 499]
@@ -289,3 +290,22 @@ def test_the_freshness_line_says_when_the_broker_log_was_replaced():
                                         "last_log_reset_at": reset_at}})
     assert "pipeline lag 12 events" in text
     assert "replaced 4 time(s), last at 20:15:07 UTC" in text
+
+
+@pytest.mark.fast
+def test_names_with_markup_are_drawn_as_plain_text_in_every_figure():
+    contest = {"title": "Mayor <i>2026</i>", "options": [
+        {"option_id": "ada", "name": "Ada <b>Lovelace</b>", "votes": 3, "share": 60.0,
+         "colour": "#111111"},
+        {"option_id": "bo", "name": "Bo <a href='https://x.example'>link</a> & co",
+         "votes": 2, "share": 40.0, "colour": "#222222"}]}
+    regions = [{"region_id": "r1", "name": "North <br>ward", "ballots": 50,
+                "registered": 60, "leader_option_id": "ada"}]
+
+    drawn = [figures.totals_bar(contest), figures.shares_donut(contest),
+             figures.region_map(regions, "leader", {"ada": "#111111"})]
+
+    text = repr(drawn)
+    assert "<" not in text.replace("<extra></extra>", "")
+    assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in text and "&amp; co" in text
+    assert "North &lt;br&gt;ward" in text and "Mayor &lt;i&gt;2026&lt;/i&gt;: votes" in text
