@@ -76,8 +76,9 @@ ADVANCED = "Advanced"
                              section=ADVANCED),
         "seed": Param(0, type="integer", title="Random seed for the voters", section=ADVANCED),
         "write_credentials": Param(
-            True, type="boolean", title="Write voter credentials for the simulator",
-            description="Saves voter_id,credential to the state directory (test use only).",
+            False, type="boolean", title="Write voter credentials for the simulator",
+            description="Saves voter_id,credential to the state directory. Test mode "
+                        "elections only: any other is refused.",
             section=ADVANCED,
         ),
         "definition": Param(None, type=["null", "object"], title="Full definition",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -298,6 +299,13 @@ def cmd_election_create(settings: Settings, args: argparse.Namespace) -> int:
 
     election = load_definition(args.file, opens_at=args.opens_at, closes_at=args.closes_at,
                                election_id=args.id)
+    if args.test_mode:
+        election = dataclasses.replace(election, is_test=True)
+    if args.credentials_out and not election.is_test:
+        print(f"tallyflow: election {election.election_id!r} is not in test mode: its voters' "
+              "credentials are not written to a file (add --test-mode, or \"test_mode\": "
+              "true in the definition, for a test election)", file=sys.stderr)
+        return 2
     url = settings.database_url
     store.create_election(url, election, actor="cli")
     print(f"created election {election.election_id!r} ({election.title}) as a draft")
@@ -396,6 +404,8 @@ def cmd_election_open(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_registrations_seed(settings: Settings, args: argparse.Namespace) -> int:
     from tallyflow.registrations import roll
 
+    if args.credentials_out:
+        roll.require_test_mode(settings.database_url, args.election)
     sink = roll.credentials_file_sink(Path(args.credentials_out)) if args.credentials_out else None
     update, close = _progress_bar("registering voters", "voter")
     try:
@@ -415,6 +425,8 @@ def cmd_registrations_seed(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_registrations_import(settings: Settings, args: argparse.Namespace) -> int:
     from tallyflow.registrations import roll
 
+    if args.credentials_out:
+        roll.require_test_mode(settings.database_url, args.election)
     sink = roll.credentials_file_sink(Path(args.credentials_out)) if args.credentials_out else None
     update, close = _progress_bar("loading voters", "voter")
     try:
@@ -550,8 +562,11 @@ def _add_election_commands(commands) -> None:
     create.add_argument("--voters", type=_non_negative, metavar="N",
                         help="also seed N synthetic voters, validate them and schedule")
     create.add_argument("--seed", type=int, default=0, help="random seed for --voters")
+    create.add_argument("--test-mode", action="store_true",
+                        help="mark the election a test (as \"test_mode\": true would)")
     create.add_argument("--credentials-out", metavar="FILE",
-                        help="with --voters: write voter_id,credential here")
+                        help="with --voters, for a test election only: write "
+                             "voter_id,credential here")
     create.set_defaults(func=cmd_election_create)
 
     listing = sub.add_parser("list", help="every election with its status")
@@ -582,7 +597,8 @@ def _add_registration_commands(commands) -> None:
     seed.add_argument("--seed", type=int, default=0, metavar="S")
     seed.add_argument("--replace", action="store_true", help="replace an existing roll")
     seed.add_argument("--credentials-out", metavar="FILE",
-                      help="write voter_id,credential here (for the simulator and tests)")
+                      help="test elections only: write voter_id,credential here (for the "
+                           "simulator and tests)")
     seed.add_argument("--no-validate", action="store_true", help="skip the data-quality checks")
     seed.set_defaults(func=cmd_registrations_seed)
 
@@ -591,7 +607,7 @@ def _add_registration_commands(commands) -> None:
     imports.add_argument("file", help="CSV with voter_id,full_name,birth_date,gender,"
                                       "region_id,registered_on")
     imports.add_argument("--credentials-out", metavar="FILE",
-                         help="write voter_id,credential here")
+                         help="test elections only: write voter_id,credential here")
     imports.add_argument("--no-validate", action="store_true",
                          help="skip the data-quality checks")
     imports.set_defaults(func=cmd_registrations_import)

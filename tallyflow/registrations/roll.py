@@ -318,6 +318,24 @@ def credentials_file_sink(path: Path) -> CredentialsSink:
     return sink
 
 
+class CredentialsNotWritten(ElectionNotReady):
+    """Plaintext credentials were asked for an election that is not in test mode."""
+
+
+def require_test_mode(url: str, election_id: str) -> None:
+    """Plaintext credentials are written to a file only for a test-mode election (its
+    definition says ``"test_mode": true``): a real roll's credentials never sit on disk."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select is_test from elections where election_id = %s", (election_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise UnknownElection(election_id)
+    if not row[0]:
+        raise CredentialsNotWritten(
+            f"election {election_id!r} is not in test mode: its voters' credentials are not "
+            "written to a file (set \"test_mode\": true in a test election's definition)")
+
+
 def credentials_path(home: Path, election_id: str) -> Path:
     """Where an Airflow-seeded election's test credentials go (for the load simulator)."""
     return home / "credentials" / f"{election_id}.csv"
@@ -331,6 +349,7 @@ def seed_with_credentials_file(home: Path, url: str, election_id: str, voters: i
     log = logging.getLogger(__name__)
     sink = None
     if write_credentials:
+        require_test_mode(url, election_id)
         path = credentials_path(home, election_id)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         sink = credentials_file_sink(path)

@@ -31,7 +31,8 @@ def form() -> dict:
         "regions": ["North > Northport | 40000", "South > Southgate | 20000"],
         "voters": 1_500,
         "seed": 11,
-        "write_credentials": True,
+        "write_credentials": True,  # allowed: a test-mode election
+        "test_mode": True,
     }
 
 

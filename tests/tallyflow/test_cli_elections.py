@@ -20,9 +20,17 @@ def election_id() -> str:
 def test_create_seed_validate_list_show_and_open(services_env, election_id, tmp_path, capsys):
     credentials = tmp_path / "credentials.csv"
 
-    code = main(["election", "create", str(EXAMPLES / "general-election.json"), "--id", election_id,
-                 "--opens-at", "now", "--closes-at", "+2h", "--voters", "800", "--seed", "9",
-                 "--credentials-out", str(credentials)])
+    create = ["election", "create", str(EXAMPLES / "general-election.json"), "--id",
+              election_id, "--opens-at", "now", "--closes-at", "+2h", "--voters", "800",
+              "--seed", "9", "--credentials-out", str(credentials)]
+    # Plaintext credentials only for a test election: nothing is created otherwise.
+    assert main(create) == 2
+    assert "is not in test mode" in capsys.readouterr().err
+    assert not credentials.exists()
+    assert main(["election", "show", election_id]) != 0
+    capsys.readouterr()
+
+    code = main([*create, "--test-mode"])
 
     out = capsys.readouterr().out
     assert code == 0, out

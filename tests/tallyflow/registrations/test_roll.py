@@ -138,3 +138,25 @@ def test_a_file_without_the_roll_columns_is_refused_whole(postgres_url, new_elec
 
     with pytest.raises(RollFileError, match="missing column"):
         import_roll(postgres_url, election.election_id, path)
+
+
+def test_plaintext_credentials_are_written_for_test_elections_only(postgres_url, new_election,
+                                                                     tmp_path):
+    from tallyflow.registrations.roll import (
+        CredentialsNotWritten,
+        credentials_path,
+        seed_with_credentials_file,
+    )
+
+    real = new_election("general-election.json")  # not in test mode
+    with pytest.raises(CredentialsNotWritten, match="not in test mode"):
+        seed_with_credentials_file(tmp_path, postgres_url, real.election_id, 10, 1,
+                                   write_credentials=True)
+    assert not credentials_path(tmp_path, real.election_id).exists()
+    assert _scalar(postgres_url, "select count(*) from voters where election_id = %s",
+                   real.election_id) == 0
+
+    test = new_election("three-parties.json")  # "test_mode": true
+    assert seed_with_credentials_file(tmp_path, postgres_url, test.election_id, 10, 1,
+                                      write_credentials=True) == 10
+    assert len(credentials_path(tmp_path, test.election_id).read_text().splitlines()) == 11
