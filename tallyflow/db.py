@@ -125,10 +125,8 @@ def query(name: str) -> str:
     return path.read_text()
 
 
-def enable_site_role(url: str, password: str) -> None:
-    """Let the site's read-only role log in with ``password``."""
-    from tallyflow.settings import SITE_ROLE
-
+def enable_role(url: str, role: str, password: str) -> None:
+    """Let one of Tallyflow's roles (created by the migrations) log in with ``password``."""
     with connection(url, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("alter role {} with login password {}").format(
-            sql.Identifier(SITE_ROLE), sql.Literal(password)))
+            sql.Identifier(role), sql.Literal(password)))

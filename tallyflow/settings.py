@@ -18,6 +18,9 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 LOOPBACK = "127.0.0.1"
 # The results site's read-only PostgreSQL role (sql/migrations/0006_site_reader.sql).
 SITE_ROLE = "tallyflow_site"
+# Run-time roles (sql/migrations/0011_runtime_roles.sql): which one a process connects
+# with is TALLYFLOW_DATABASE_ROLE; "owner" (the tables' owner) is for migrations.
+DATABASE_ROLES = {"owner": None, "app": "tallyflow_app", "casting": "tallyflow_casting"}
 
 DEFAULT_PORTS = {
     "TALLYFLOW_POSTGRES_PORT": 54320,
@@ -58,6 +61,7 @@ class Settings:
     spark_driver_memory: str
     java_home_env: str | None
     cast_rate_per_minute: int = 120
+    database_role: str = "owner"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +87,7 @@ class Settings:
             java_home_env=env.get("JAVA_HOME") or None,
             cast_rate_per_minute=_int(env, "TALLYFLOW_CAST_RATE_PER_MINUTE", 120, lo=1,
                                       hi=1_000_000),
+            database_role=_choice(env, "TALLYFLOW_DATABASE_ROLE", tuple(DATABASE_ROLES)),
         )
 
     # -- where things live -------------------------------------------------------------
@@ -145,18 +150,51 @@ class Settings:
     # -- connection strings --------------------------------------------------------------
 
     @property
-    def database_url(self) -> str:
-        """URL of the Tallyflow database (external, or the embedded server's)."""
+    def owner_database_url(self) -> str:
+        """URL of the Tallyflow database as the tables' owner (external, or the embedded
+        server's): for migrations and setting up the roles only."""
         if self.external_database_url:
             return self.external_database_url
         return self._embedded_url("tallyflow")
+
+    @property
+    def database_url(self) -> str:
+        """URL this process uses: on the embedded server, the role TALLYFLOW_DATABASE_ROLE
+        names (``tallyflow up`` gives Airflow "app" and the site "casting"); an external
+        database's URL is used as given (give each process its own role there)."""
+        role = DATABASE_ROLES[self.database_role]
+        if role is None or self.external_database_url:
+            return self.owner_database_url
+        return self.role_database_url(role)
+
+    def role_password_file(self, role: str) -> Path:
+        return self.secrets_dir / f"{role.removeprefix('tallyflow_')}-db-password"
+
+    def role_password(self, role: str) -> str:
+        """The embedded server's password for ``role``, generated on first use."""
+        path = self.role_password_file(role)
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_text(secrets.token_urlsafe(24) + "\n")
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def role_database_url(self, role: str) -> str:
+        """The Tallyflow database on the owner's server, as ``role``."""
+        parts = urlsplit(self.owner_database_url)
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        password = quote(self.role_password(role), safe="")
+        return urlunsplit((parts.scheme, f"{role}:{password}@{host}", parts.path,
+                           parts.query, ""))
 
     @property
     def airflow_database_url(self) -> str:
         """URL of Airflow's metadata database: its own database on the same server."""
         if self.external_airflow_database_url:
             return self.external_airflow_database_url
-        return with_database(self.database_url, "airflow")
+        return with_database(self.owner_database_url, "airflow")
 
     def site_database_url_password(self) -> str | None:
         """The password to give the site's role: from ``TALLYFLOW_SITE_DATABASE_URL`` (None
@@ -184,7 +222,7 @@ class Settings:
             raise SettingsError(
                 f"TALLYFLOW_SITE_DATABASE_URL is not set and {self.site_password_file} does "
                 f"not exist yet: run `tallyflow up` or `tallyflow init` first") from None
-        parts = urlsplit(self.database_url)
+        parts = urlsplit(self.owner_database_url)
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         return urlunsplit((parts.scheme, f"{SITE_ROLE}:{quote(password, safe='')}@{host}",
                            parts.path, parts.query, ""))

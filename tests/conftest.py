@@ -113,6 +113,9 @@ def services_env(services_settings, postgres_url, kafka_bootstrap, spark) -> Ite
         "TALLYFLOW_POSTGRES_PORT": str(services_settings.postgres_port),
         "TALLYFLOW_KAFKA_PORT": str(services_settings.kafka_port),
         "TALLYFLOW_SPARK_PORT": str(services_settings.spark_port),
+        # What the code under test reads and writes with, as `tallyflow up` gives Airflow's
+        # tasks: the run-time role, not the tables' owner (fixtures set up as the owner).
+        "TALLYFLOW_DATABASE_ROLE": "app",
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
@@ -246,7 +249,8 @@ def serve_site(services_env: dict[str, str], **settings: str) -> Iterator[str]:
     import urllib.request
 
     port = free_port()
-    env = {**os.environ, **services_env, "TALLYFLOW_SITE_PORT": str(port), **settings}
+    env = {**os.environ, **services_env, "TALLYFLOW_SITE_PORT": str(port),
+           "TALLYFLOW_DATABASE_ROLE": "casting", **settings}
     process = subprocess.Popen([sys.executable, "-m", "dash_app"], cwd=REPO_ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"

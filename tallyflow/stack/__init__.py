@@ -22,6 +22,7 @@ from tallyflow import db
 from tallyflow.kafka import ensure_topics
 from tallyflow.settings import (
     LOOPBACK,
+    SITE_ROLE,
     Settings,
     SettingsError,
     database_name,
@@ -192,20 +193,24 @@ class Stack:
     def prepare_database(self, pg: ManagedProcess | None) -> None:
         """Wait for PostgreSQL, create the Tallyflow and Airflow databases, apply migrations."""
         s = self.settings
-        server_url = with_database(s.database_url, "postgres")
+        owner = s.owner_database_url
+        server_url = with_database(owner, "postgres")
         if pg:
             pg.wait_until(lambda: db.connect(server_url).close() is None, 60,
                           "accepting connections")
             self._progress(f"postgres: ready on {LOOPBACK}:{s.postgres_port}")
-        for url in (s.database_url, s.airflow_database_url):
+        for url in (owner, s.airflow_database_url):
             name = database_name(url)
             if db.ensure_database(server_url, name):
                 self._progress(f"postgres: created database {name}")
-        applied = db.migrate(s.database_url)
-        self._progress(f"postgres: {len(applied)} migration(s) applied to {redact(s.database_url)}")
+        applied = db.migrate(owner)
+        self._progress(f"postgres: {len(applied)} migration(s) applied to {redact(owner)}")
         site_password = s.site_database_url_password()
         if site_password is not None:
-            db.enable_site_role(s.database_url, site_password)
+            db.enable_role(owner, SITE_ROLE, site_password)
+        if s.embeds_postgres:  # an external database's roles are its operator's to set up
+            for role in ("tallyflow_app", "tallyflow_casting"):
+                db.enable_role(owner, role, s.role_password(role))
 
     def prepare_broker(self, kafka: ManagedProcess | None) -> None:
         """Wait for the broker and create the topics Tallyflow uses."""
@@ -282,7 +287,7 @@ def summary_rows(settings: Settings) -> list[tuple[str, str, str]]:
         ("Airflow UI", settings.airflow_url,
          f"login {airflow.ADMIN_USER}, password in "
          f"{airflow.admin_password_path(settings)}"),
-        ("PostgreSQL", redact(settings.database_url), origin(settings.embeds_postgres)),
+        ("PostgreSQL", redact(settings.owner_database_url), origin(settings.embeds_postgres)),
         ("Kafka", settings.kafka_bootstrap,
          f"{origin(settings.embeds_kafka)}, topic {settings.votes_topic}"),
         ("Spark Connect", settings.spark_remote, origin(settings.embeds_spark)),

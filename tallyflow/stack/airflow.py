@@ -62,6 +62,8 @@ def environment(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         "TALLYFLOW_HOME": str(settings.home),
+        # Tasks write rows, never the schema: the run-time role, not the owner.
+        "TALLYFLOW_DATABASE_ROLE": "app",
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",

@@ -12,11 +12,12 @@ from tallyflow.stack.process import ManagedProcess
 
 def environment(settings: Settings) -> dict[str, str]:
     """The site's environment: this process's, without anything of Airflow's (its secrets,
-    its database URL); the site reads its own database passwords from the secrets
-    directory."""
+    its database URL); the site reads its roles' passwords from the secrets directory."""
     return {**{key: value for key, value in os.environ.items()
                if not key.upper().startswith("AIRFLOW")},
-            "TALLYFLOW_HOME": str(settings.home)}
+            "TALLYFLOW_HOME": str(settings.home),
+            # It casts with the casting role and reads results with the site role.
+            "TALLYFLOW_DATABASE_ROLE": "casting"}
 
 
 def server(settings: Settings) -> ManagedProcess:
