@@ -90,14 +90,14 @@ def _plain(value: Any) -> str:
     return str(value.item() if hasattr(value, "item") else value)
 
 
-def _summary(result: Any) -> dict[str, Any]:
+def _summary(result: Any, samples: int) -> dict[str, Any]:
     config = result.expectation_config
     details = result.result or {}
     column = config.kwargs.get("column") or config.kwargs.get("column_list") or (
         [config.kwargs["column_A"], config.kwargs["column_B"]]
         if "column_A" in config.kwargs else None
     )
-    sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:samples]]
     if result.exception_info and result.exception_info.get("raised_exception"):
         found = f"could not be evaluated: {result.exception_info.get('exception_message')}"
     elif "unexpected_count" in details:
@@ -127,7 +127,7 @@ def pair_expectation(kind: str, a: str, b: str, description: str) -> Any:
 
 
 def _checkpoint(context: Any, source: Any, suite_name: str, name: str,
-                expectations: Sequence[Any], *, docs: bool) -> Any:
+                expectations: Sequence[Any], *, docs: bool, samples: int) -> Any:
     """The checkpoint ``name``: suite ``expectations`` on a whole-frame batch of the
     ``suite_name`` asset of pandas data ``source``, updating Data Docs when ``docs``."""
     asset = next((a for a in source.assets if a.name == suite_name), None)
@@ -147,7 +147,7 @@ def _checkpoint(context: Any, source: Any, suite_name: str, name: str,
             validation_definitions=[definition],
             actions=actions,
             result_format={"result_format": "SUMMARY",
-                           "partial_unexpected_count": SAMPLE_SIZE},
+                           "partial_unexpected_count": samples},
         )
     )
 
@@ -159,12 +159,15 @@ def run_suites(
     checks: Mapping[str, tuple[pd.DataFrame, Sequence[Any]]],
     *,
     update_docs: bool = True,
+    samples: int = SAMPLE_SIZE,
 ) -> list[SuiteResult]:
     """Run each suite (name -> (frame, expectations)) as a checkpoint named ``prefix.name``.
 
     A failed ``critical`` expectation fails its suite; a failed ``warning`` is reported only.
     With a ``project_dir`` the results are kept there and, with ``update_docs``, the Data
     Docs site is rebuilt; without one the run is in memory and has no report.
+    ``samples``: how many offending values each failure keeps (in the results, the
+    report and ``validation_runs``); 0 where the values are personal data.
     """
     results = []
     keep = project_dir is not None
@@ -172,7 +175,7 @@ def run_suites(
         source = None
         for suite_name, (frame, expectations) in checks.items():
             name = f"{prefix}.{suite_name}"
-            key = (data_source, name, id(expectations))
+            key = (data_source, name, id(expectations), samples)
             if not keep and key in _PREPARED:
                 checkpoint = _PREPARED[key][1]
             else:
@@ -183,14 +186,14 @@ def run_suites(
                     source = (sources[data_source] if not keep and data_source in sources
                               else context.data_sources.add_or_update_pandas(data_source))
                 checkpoint = _checkpoint(context, source, suite_name, name, expectations,
-                                         docs=keep and update_docs)
+                                         docs=keep and update_docs, samples=samples)
                 if not keep:
                     if len(_PREPARED) >= PREPARED_MAX:  # callers that build new lists
                         _PREPARED.clear()
                     _PREPARED[key] = (expectations, checkpoint)
             outcome = checkpoint.run(batch_parameters={"dataframe": frame})
             (identifier, validation), = outcome.run_results.items()
-            failures = [_summary(r) for r in validation.results if not r.success]
+            failures = [_summary(r, samples) for r in validation.results if not r.success]
             critical = [f for f in failures if f["severity"] == "critical"]
             results.append(
                 SuiteResult(

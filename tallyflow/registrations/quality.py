@@ -6,6 +6,7 @@ file-based GX project under ``<TALLYFLOW_HOME>/data-quality``, whose Data Docs s
 readable report. Each run is also recorded in ``validation_runs``.
 
 A failed ``critical`` expectation fails its suite and keeps the election from opening.
+Failures keep counts, never sample rows (the report is public).
 Likely duplicate people are a ``warning``: flagged in the report for a human to review,
 without blocking the election.
 """
@@ -179,8 +180,11 @@ def validate_frames(
 ) -> list[SuiteResult]:
     """Run each suite on its frame; write the results and Data Docs in the GX project."""
     expectations = registration_suites(rules)
+    # Counts only, never sample rows: the report is served to anyone at /data-docs/ and
+    # validation_runs is read by the site; a voter's name or birth date must be in neither.
     return run_suites(project_dir, DATA_SOURCE, rules.election_id,
-                      {name: (frames[name], expectations[name]) for name in suites})
+                      {name: (frames[name], expectations[name]) for name in suites},
+                      samples=0)
 
 
 def validate_registrations(url: str, election_id: str, project_dir: Path) -> list[SuiteResult]:

@@ -149,3 +149,25 @@ def test_a_seeded_roll_passes_and_each_run_is_recorded(postgres_url, new_electio
     docs = tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site"
     assert all((docs / url).is_file() for *_rest, url in runs)
     assert election.election_id in (docs / "index.html").read_text()
+
+
+def test_failures_keep_counts_never_a_voters_name_or_birth_date(tmp_path):
+    # A likely duplicate person (warning), an under-age voter and an unknown gender.
+    tables = _defect("voters", None, voter_id="V9", full_name="ANN  LEE")
+    tables["voters"][1].update(birth_date="2010-01-01", age_on_election_day=16)
+    tables["voters"][2].update(gender="zz-unknown")
+
+    results = validate_frames(_frames(tables), RULES, tmp_path, suites=("voters",))
+
+    failures = results[0].failures
+    assert {f["column"] if isinstance(f["column"], str) else tuple(f["column"])
+            for f in failures} == {"age_on_election_day", "gender",
+                                   ("normalised_name", "birth_date", "region_id")}
+    assert all(f["unexpected_count"] >= 1 and f["sample"] == [] for f in failures)
+    personal = ("ann lee", "ANN  LEE", "1980-01-01", "2010-01-01", "Bob Ray", "zz-unknown")
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert any(path.suffix == ".html" for path in written)  # the Data Docs were built
+    for path in written:
+        text = path.read_text(errors="replace")
+        assert not [value for value in personal if value in text], path
+    assert not [value for value in personal if value in repr(failures)]
