@@ -35,6 +35,7 @@ from pyspark.sql.types import (
 
 from jobs.kafka_source import KafkaRangeSource
 from jobs.vote_source import ELECTION_STATE_FIELDS, LOOKUP_FIELDS, VOTER_FIELDS, VoteSource
+from tallyflow.votes.secrecy import kept_payload
 
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
@@ -557,7 +558,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                                   "receipt"]),
         ballots=accepted.select(["election_id", "region_id", "cast_window", "selections"]),
         rejected=[(topic, r["partition"], r["offset"], r["election_id"], r["reason"],
-                   r["detail"], None if r["value"] is None else "\\x" + r["value"].hex(),
+                   r["detail"], _bytea(kept_payload(r["value"])),
                    r["broker_timestamp"], r["receipt"], epochs.get(r["partition"], 0))
                   for r in rejected],
         increments=added,
@@ -579,6 +580,10 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                        time.perf_counter() - t0, next_offsets, datetime.now(UTC),
                        received.to_pylist(), phases,
                        {row[0] for rows in added.values() for row in rows} & known)
+
+
+def _bytea(value: bytes | None) -> str | None:
+    return None if value is None else "\\x" + value.hex()
 
 
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
