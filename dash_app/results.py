@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -59,7 +60,26 @@ def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
                 "options", "contest_ballots", "regions", "timeline", "demographics",
                 "rejected", "quality")}
             pipeline = _rows(cur, "pipeline_health", params)
-    return {"election": election[0], **raw, "pipeline": pipeline[0] if pipeline else None}
+            certificate = (_rows(cur, "certificate_by_election", params)
+                           if election[0]["certificate_sha256"] else [])
+    raw = {"election": election[0], **raw, "pipeline": pipeline[0] if pipeline else None}
+    if certificate:
+        raw = as_certified(raw, json.loads(certificate[0]["canonical_json"]))
+    return raw
+
+
+def as_certified(raw: dict[str, Any], certificate: dict[str, Any]) -> dict[str, Any]:
+    """The results of a certified election as its certificate states them: the votes of
+    every option and each contest's ballot counts come from the certificate, never from
+    the live aggregate cells."""
+    contests = {c["contest_id"]: c for c in certificate["contests"]}
+    options = [{**row, "votes": {o["option_id"]: o["votes"] for o in contests.get(
+                   row["contest_id"], {}).get("options", [])}.get(row["option_id"], 0)}
+               for row in raw["options"]]
+    ballots = [{"contest_id": cid, **{key: contest.get(key, 0) for key in (
+                   "ballots", "blank_ballots", "undervoted_ballots", "overvoted_ballots")}}
+               for cid, contest in contests.items()]
+    return {**raw, "options": options, "contest_ballots": ballots}
 
 
 # -- what the numbers say -----------------------------------------------------------------

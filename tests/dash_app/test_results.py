@@ -309,3 +309,30 @@ def test_names_with_markup_are_drawn_as_plain_text_in_every_figure():
     assert "<" not in text.replace("<extra></extra>", "")
     assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in text and "&amp; co" in text
     assert "North &lt;br&gt;ward" in text and "Mayor &lt;i&gt;2026&lt;/i&gt;: votes" in text
+
+
+def test_a_certified_election_shows_the_certificates_numbers_not_the_live_cells(
+        postgres_url, services_settings, counted_election):
+    import json
+
+    from dash_app.results import load_results
+
+    eid = counted_election  # live cells: ada-okafor 40, bruno-lind 25
+    certificate = {"contests": [{
+        "contest_id": "president", "ballots": 70, "blank_ballots": 1,
+        "undervoted_ballots": 0, "overvoted_ballots": 2,
+        "options": [{"option_id": "ada-okafor", "votes": 41},
+                    {"option_id": "bruno-lind", "votes": 26}]}]}
+    text = json.dumps(certificate)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("insert into certificates (election_id, certificate_sha256, canonical_json, "
+                    "certificate, html) values (%s, %s, %s, %s, '')",
+                    (eid, "ab" * 32, text, text))
+
+    raw = load_results(services_settings.site_database_url, eid, "tallyflow.votes")
+
+    votes = {row["option_id"]: row["votes"] for row in raw["options"]
+             if row["contest_id"] == "president"}
+    assert votes["ada-okafor"] == 41 and votes["bruno-lind"] == 26
+    president = next(c for c in contest_results(raw) if c["contest_id"] == "president")
+    assert (president["ballots"], president["overvoted_ballots"]) == (70, 2)
