@@ -50,6 +50,13 @@ def _problem(status: int, title: str, detail: str | list[str]) -> Answer:
     return Answer(status, {"status": status, "title": title, "errors": details})
 
 
+def _duplicate_contests(event: dict) -> list[str]:
+    """What the schema cannot say and the tally refuses as malformed: a contest twice."""
+    ids = [c.get("contest_id") for c in event.get("contests") or [] if isinstance(c, dict)]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    return [f"contests: {i!r} appears twice" for i in twice]
+
+
 class Caster:
     """Takes ballots for one process; safe to share between request threads."""
 
@@ -87,7 +94,7 @@ class Caster:
             "election_id": election_id,
             "received_at": utc_text(now),
         }
-        errors = schema_errors(vote_event_schema(), event)
+        errors = schema_errors(vote_event_schema(), event) or _duplicate_contests(event)
         if errors:
             return _problem(400, "The ballot is malformed", errors)
         try:

@@ -89,7 +89,7 @@ def test_a_credential_not_on_the_roll_gets_403_and_nothing_is_kept_or_published(
 
 @pytest.mark.parametrize("case", [
     "text/plain", "form", "nested", "trailing newline", "chunked over the limit",
-    "declared over the limit", "not an object"])
+    "declared over the limit", "not an object", "a contest twice"])
 def test_bad_casting_requests_get_4xx_and_nothing_is_kept(
         site, site_topic, postgres_url, kafka_bootstrap, open_election, case):
     election, voters = open_election
@@ -120,6 +120,10 @@ def test_bad_casting_requests_get_4xx_and_nothing_is_kept(
         answer = requests.post(url, data=b"{" + b" " * 70_000 + b"}",
                                headers={"Content-Type": "application/json"})
         expected = 413
+    elif case == "a contest twice":  # the tally would reject it as malformed
+        ballot = _ballot(credential, region)
+        ballot["contests"] *= 2
+        answer = requests.post(url, json=ballot)
     else:
         answer = requests.post(url, json=[good])
     assert answer.status_code == expected, answer.text
