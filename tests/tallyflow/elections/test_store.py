@@ -94,7 +94,7 @@ def test_a_failed_validation_keeps_the_election_closed_and_says_why(
     with pytest.raises(store.ElectionNotReady) as refused:
         store.open_election(postgres_url, eid)
     assert "the latest voters validation" in str(refused.value)
-    assert "voters are at least 18 on election day: 1 of 200 rows, e.g. 11" in str(refused.value)
+    assert str(refused.value).endswith("voters are at least 18 on election day: 1 of 200 rows")
     assert store.get_election(postgres_url, eid)["status"] == "scheduled"
 
 
