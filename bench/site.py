@@ -37,11 +37,10 @@ EXAMPLE = (Path(__file__).resolve().parent.parent / "examples" / "elections"
 # Ballots and the aggregates the tally would write for them, made in SQL: the site never
 # reads the ledger, but it is there, a million rows of it, as on election night.
 FILL = """
-insert into ballots (election_id, region_id, cast_window, selections)
+insert into ballots (election_id, region_id, selections)
 select
     %(e)s,
     (array['east-a', 'east-b', 'west-a', 'west-b'])[1 + n %% 4],
-    %(opens)s + make_interval(mins => (n %% 720) / 15 * 15),
     '[{"contest_id":"mayor","selections":["dana-moss"]}]'
 from generate_series(1, %(n)s) as n;
 

@@ -61,6 +61,7 @@ def tally_votes():
                 spark, settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
                 list(range(settings.votes_partitions)), seconds=float(params["seconds"]),
                 stop_when_idle=params["drain"], quality_dir=settings.data_quality_dir,
+                ballot_group=settings.ballot_group,
                 say=logging.getLogger(__name__).info,
             )
         finally:

@@ -35,7 +35,7 @@ from pyspark.sql.types import (
 
 from jobs.kafka_source import KafkaRangeSource
 from jobs.vote_source import ELECTION_STATE_FIELDS, LOOKUP_FIELDS, VOTER_FIELDS, VoteSource
-from tallyflow.votes.secrecy import kept_payload
+from tallyflow.votes.secrecy import ballot_group_cut, kept_payload
 
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
@@ -90,13 +90,14 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 CREDENTIAL_PATTERN = r"^[0-9a-f]{32}\z"
 # Election, region, contest and option ids (schemas/vote_event.schema.json).
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}\z"
-CAST_WINDOW = "15 minutes"
 # Events one batch reads per partition at most. A backlog drains in batches this size, so
 # a batch after an outage fits in the Spark server's memory (a batch of 800,000 events ran
 # a 2 GiB server out of heap).
 MAX_PER_PARTITION = 50_000
 # Seconds between two runs of the outbox relay while the tally runs.
 RELAY_INTERVAL = 2.0
+# Seconds between two reads of ballots held back for their group while nothing new comes.
+HOLD_RECHECK = 5.0
 
 
 # -- extract ------------------------------------------------------------------------------
@@ -131,7 +132,10 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     """One row per Kafka message, with the event's fields and why it is malformed (or null).
 
     Columns of ``raw`` named in ``keep`` (a voter looked up at the source) pass through
-    after ``PARSED_EVENT``'s.
+    after ``PARSED_EVENT``'s. An event is judged (``judged_at``) by when the casting API took
+    it in, where ``raw`` has that lookup (``jobs.vote_source``) for this very event id, and
+    otherwise by the broker's timestamp: the ``received_at`` an event claims is checked for
+    form only, so a producer cannot backdate a late ballot into the count.
     """
     text = F.col("value").cast("string")
     event = F.from_json(text, VOTE_EVENT, {"mode": "PERMISSIVE"})
@@ -141,6 +145,9 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     e = F.col("event")
     contest_ids = F.transform(e.contests, lambda c: c.contest_id)
     received_at = F.try_to_timestamp(e.received_at)
+    submitted_at = (F.when(F.col("looked_up_event_id") == F.lower(e.event_id),
+                           F.col("submitted_at"))
+                    if "submitted_at" in raw.columns else F.lit(None).cast("timestamp"))
 
     def slug(column: F.Column) -> F.Column:
         return F.coalesce(column.rlike(SLUG_PATTERN), F.lit(False))
@@ -182,7 +189,7 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
         F.sha2(F.concat(F.lit("receipt:"), e.event_id, F.lit(":"), e.credential), 256)
         .alias("receipt"),
         e.contests.alias("contests"),
-        F.coalesce(received_at, F.col("broker_timestamp")).alias("judged_at"),
+        F.coalesce(submitted_at, F.col("broker_timestamp")).alias("judged_at"),
         problem.alias("malformed_because"),
         *keep,
     )
@@ -399,7 +406,6 @@ def outcomes(classified: DataFrame, elections: DataFrame) -> DataFrame:
         "age_band", "gender", "judged_at", "broker_timestamp", "receipt",
         F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
         F.when(F.col("reason").isNull(), F.to_json("contests")).alias("selections"),
-        _cast_window("judged_at").alias("cast_window"),
         F.when(F.col("reason").isNull(), F.col("marks")).alias("marks"),
     )
 
@@ -482,11 +488,13 @@ class BatchResult:
     broker_times: list[datetime] | None = None  # of the batch's events, for freshness
     phases: dict[str, float] | None = None  # seconds per step
     elections: set[str] = field(default_factory=set)  # whose aggregates the batch moved
+    held: int = 0  # events read but left for a later batch: ballots waiting for their group
 
 
-def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str]]:
-    """Every election with the ballot layout of those still counting (``reference_frame``), and
-    the ids of every election."""
+def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str], set[str]]:
+    """Every election with the ballot layout of those still counting (``reference_frame``),
+    the ids of every election, and of those whose ballots are counted in groups (still
+    scheduled or open, unless a release is asked for: ``release_ballot_groups``)."""
     from tallyflow import db
 
     with db.connection(url) as conn, conn.cursor() as cur:
@@ -499,23 +507,28 @@ def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str]]:
         counting = [row[0] for row in elections if row[1] in ("scheduled", "open", "closed")]
         cur.execute(db.query("tally_reference_options"), {"election_ids": counting})
         options = cur.fetchall()
-    return reference_frame(spark, elections, options), {row[0] for row in elections}
-
-
-def _cast_window(column: str) -> F.Column:
-    seconds = 15 * 60
-    return F.timestamp_seconds(F.floor(F.unix_timestamp(column) / seconds) * seconds)
+        cur.execute(db.query("ballot_groups_released"))
+        released = cur.fetchone()[0]
+    grouped = set() if released else {row[0] for row in elections
+                                      if row[1] in ("scheduled", "open")}
+    return (reference_frame(spark, elections, options), {row[0] for row in elections},
+            grouped)
 
 
 def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
               partitions: list[int], *, max_per_partition: int = MAX_PER_PARTITION,
               watcher: TopicWatcher | None = None,
-              start_offsets: dict[int, int] | None = None) -> BatchResult:
+              start_offsets: dict[int, int] | None = None,
+              ballot_group: int = 1) -> BatchResult:
     """Tally whatever the topic holds past the committed offsets, in one transaction.
 
     One Spark job classifies every event (``outcomes``); the aggregate increments are summed
     from its result in the driver (``increments``). ``start_offsets`` are the committed
-    offsets when the caller has just read them; the commit checks them either way.
+    offsets when the caller has just read them; the commit checks them either way. An open
+    election's ballots are committed in groups of at least ``ballot_group`` per region
+    (``tallyflow.votes.secrecy.ballot_group_cut``; the platform passes
+    ``TALLYFLOW_BALLOT_GROUP``, 1 counts each ballot at once): the events from a ballot held
+    back on are read again by the next batch.
     """
     from datetime import UTC
 
@@ -536,18 +549,18 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     if start_offsets is None:
         start_offsets = ledger.committed_offsets(url, topic, partitions)
     epochs = {p: epoch for p, (epoch, _id) in ledger.committed_epochs(url, topic).items()}
-    elections, known = _reference(spark, url)
+    elections, known, grouped = _reference(spark, url)
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
                                   database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
     classified = classify(with_voters(events), elections)
     lap("reference")
     per_event = outcomes(classified, elections).toArrow()
     lap("classify")
+    read = len(per_event)
+    per_event, cut = _in_groups(per_event, grouped, ballot_group)
     added = increments(per_event)
     lap("aggregate")
-    ends = {row["partition"]: row["offset_max"] + 1 for row in
-            per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
-    next_offsets = {p: max(o, ends.get(p, 0)) for p, o in start_offsets.items()}
+    next_offsets = {p: max(o, cut.get(p, 0)) for p, o in start_offsets.items()}
     counted = pc.is_null(per_event.column("reason"))
     accepted = per_event.filter(counted)
     rejected = per_event.filter(pc.invert(counted)).to_pylist()
@@ -556,7 +569,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         topic, start_offsets, next_offsets, started, epochs,
         checkins=accepted.select(["election_id", "voter_id", "region_id", "judged_at",
                                   "receipt"]),
-        ballots=accepted.select(["election_id", "region_id", "cast_window", "selections"]),
+        ballots=accepted.select(["election_id", "region_id", "selections"]),
         rejected=[(topic, r["partition"], r["offset"], r["election_id"], r["reason"],
                    r["detail"], _bytea(kept_payload(r["value"])),
                    r["broker_timestamp"], r["receipt"], epochs.get(r["partition"], 0))
@@ -579,7 +592,35 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     return BatchResult(len(per_event), len(accepted), len(rejected),
                        time.perf_counter() - t0, next_offsets, datetime.now(UTC),
                        received.to_pylist(), phases,
-                       {row[0] for rows in added.values() for row in rows} & known)
+                       {row[0] for rows in added.values() for row in rows} & known,
+                       held=read - len(per_event))
+
+
+def _in_groups(per_event: pa.Table, grouped: set[str],
+               ballot_group: int) -> tuple[pa.Table, dict[int, int]]:
+    """The events a batch commits, and where each partition's committed prefix ends: ballots
+    of the ``grouped`` elections only in groups of ``ballot_group`` per region."""
+    import pyarrow.compute as pc
+
+    ends = {row["partition"]: row["offset_max"] + 1 for row in
+            per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
+    if ballot_group <= 1 or not grouped or not len(per_event):
+        return per_event, ends
+    per_event = per_event.combine_chunks()
+    counted = pc.and_(pc.is_null(per_event.column("reason")),
+                      pc.is_in(per_event.column("election_id"), pa.array(sorted(grouped))))
+    cell = pc.binary_join_element_wise(per_event.column("election_id"),
+                                       per_event.column("region_id"), "\x00")
+    ids = pc.dictionary_encode(cell.combine_chunks()).indices
+    groups = pc.if_else(pc.fill_null(counted, False), ids, -1)
+    cut = ballot_group_cut(per_event.column("partition").to_numpy(),
+                           per_event.column("offset").to_numpy(),
+                           groups.to_numpy(zero_copy_only=False), ends, ballot_group)
+    if cut == ends:
+        return per_event, ends
+    limit = pc.take(pa.array([cut.get(p, 0) for p in range(max(ends) + 1)], pa.int64()),
+                    per_event.column("partition"))
+    return per_event.filter(pc.less(per_event.column("offset"), limit)), cut
 
 
 def _bytea(value: bytes | None) -> str | None:
@@ -590,8 +631,13 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                       partitions: list[int], *, seconds: float, stop_when_idle: bool = False,
                       idle_pause: float = 0.2, quality_dir: Path | None = None,
                       max_per_partition: int = MAX_PER_PARTITION,
+                      ballot_group: int = 1,
                       say=print) -> list[BatchResult]:
     """Run batches back to back for up to ``seconds`` (or until the topic is drained).
+
+    Ballots held back for their group (``run_batch``) are read again when new events come
+    in, or every ``HOLD_RECHECK`` seconds (their election may have closed); a batch that
+    only holds counts as idle, so a drain stops with them still in the broker.
 
     Holds the tally lock so no other tally runs beside it. After each batch the
     data-quality gate checks the aggregates of every election the batch moved (in memory);
@@ -621,6 +667,7 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
         watcher = TopicWatcher(bootstrap, topic)
         publisher = outbox.Publisher(url, bootstrap, topic)
         relayed_at = 0.0
+        holding: tuple[dict[int, int], float, int] | None = None  # (ends, when, events)
         try:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
@@ -635,15 +682,26 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                 if rebased(url, topic, watcher, offsets, lows, ends, say):
                     relayed_at = 0.0  # publish the forgotten ballots again right away
                     continue
-                if any(ends[p] > offsets[p] for p in offsets):
+                unchanged = (holding is not None and holding[0] == ends
+                             and time.monotonic() - holding[1] < HOLD_RECHECK)
+                if any(ends[p] > offsets[p] for p in offsets) and not unchanged:
                     result = run_batch(spark, url, bootstrap, topic, partitions,
                                        watcher=watcher, start_offsets=offsets,
-                                       max_per_partition=max_per_partition)
+                                       max_per_partition=max_per_partition,
+                                       ballot_group=ballot_group)
+                    if (result.held and not result.events
+                            and (holding is None or holding[2] != result.held)):
+                        say(f"{result.held:,} event(s) held back until their region has "
+                            f"{ballot_group} ballots to count together (ballot secrecy)")
+                    # Only a batch that counted nothing is left to wait for new events.
+                    holding = ((ends, time.monotonic(), result.held)
+                               if result.held and not result.events else None)
                 if result is not None and result.events:
                     results.append(result)
                     steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())
+                    held = f", {result.held:,} held for their group" if result.held else ""
                     say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
-                        f"{result.rejected:,} rejected in {result.seconds:.2f} s "
+                        f"{result.rejected:,} rejected{held} in {result.seconds:.2f} s "
                         f"({result.events / result.seconds:,.0f} events/s; {steps})")
                     gate_started = time.perf_counter()
                     for election_id in sorted(result.elections):
@@ -725,7 +783,8 @@ def main(argv: list[str] | None = None) -> int:
         run_micro_batches(spark, settings.database_url, settings.kafka_bootstrap,
                           settings.votes_topic, list(range(settings.votes_partitions)),
                           seconds=args.seconds, stop_when_idle=args.drain,
-                          quality_dir=settings.data_quality_dir)
+                          quality_dir=settings.data_quality_dir,
+                          ballot_group=settings.ballot_group)
     finally:
         spark.stop()
     return 0

@@ -28,6 +28,7 @@ from psycopg2.extras import Json, RealDictCursor
 
 from tallyflow import db
 from tallyflow.elections.store import ElectionError, ElectionNotReady, UnknownElection, record_audit
+from tallyflow.votes.secrecy import DEFAULT_BALLOT_GROUP
 
 CERTIFICATE_VERSION = 1
 DATA_SOURCE = "certification"
@@ -656,6 +657,7 @@ class Services:
     certificates_dir: Path | None = None
     drain_timeout: float = 900.0
     say: Callable[[str], None] = field(default=print)
+    ballot_group: int = DEFAULT_BALLOT_GROUP  # for other open elections' ballots
 
     @classmethod
     def from_settings(cls, settings: Any, spark: Any,
@@ -664,7 +666,8 @@ class Services:
         return cls(settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
                    list(range(settings.votes_partitions)), spark,
                    quality_dir=settings.data_quality_dir,
-                   certificates_dir=settings.certificates_dir, say=say)
+                   certificates_dir=settings.certificates_dir, say=say,
+                   ballot_group=settings.ballot_group)
 
 
 def drain_votes(services: Services, election_id: str, *, actor: str) -> dict[int, int]:
@@ -677,7 +680,8 @@ def drain_votes(services: Services, election_id: str, *, actor: str) -> dict[int
         lambda: run_micro_batches(services.spark, services.database_url,
                                   services.kafka_bootstrap, services.topic,
                                   services.partitions, seconds=services.drain_timeout,
-                                  stop_when_idle=True, say=services.say),
+                                  stop_when_idle=True, ballot_group=services.ballot_group,
+                                  say=services.say),
         actor=actor, timeout=services.drain_timeout, say=services.say)
 
 

@@ -16,12 +16,18 @@ def admin(bootstrap: str) -> AdminClient:
     return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 5000, "log_level": 3})
 
 
+# The broker stamps each message with the time it appended it: a producer's own timestamp
+# is not kept, so an event cannot claim to have come before an election closed.
+TOPIC_CONFIG = {"message.timestamp.type": "LogAppendTime"}
+
+
 def ensure_topics(bootstrap: str, topics: Mapping[str, int], timeout: float = 15.0) -> list[str]:
-    """Create each topic (name -> partitions) that does not exist yet. Returns those created."""
+    """Create each topic (name -> partitions) that does not exist yet, stamped by the broker
+    (``TOPIC_CONFIG``). Returns those created."""
     client = admin(bootstrap)
     existing = client.list_topics(timeout=timeout).topics
     wanted = [
-        NewTopic(name, num_partitions=partitions, replication_factor=1)
+        NewTopic(name, num_partitions=partitions, replication_factor=1, config=TOPIC_CONFIG)
         for name, partitions in topics.items()
         if name not in existing
     ]

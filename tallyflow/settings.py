@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from tallyflow.votes.secrecy import DEFAULT_BALLOT_GROUP
+
 LOOPBACK = "127.0.0.1"
 # The results site's read-only PostgreSQL role (sql/migrations/0006_site_reader.sql).
 SITE_ROLE = "tallyflow_site"
@@ -61,6 +63,7 @@ class Settings:
     spark_driver_memory: str
     java_home_env: str | None
     cast_rate_per_minute: int = 120
+    ballot_group: int = DEFAULT_BALLOT_GROUP
     database_role: str = "owner"
 
     @classmethod
@@ -87,6 +90,8 @@ class Settings:
             java_home_env=env.get("JAVA_HOME") or None,
             cast_rate_per_minute=_int(env, "TALLYFLOW_CAST_RATE_PER_MINUTE", 120, lo=1,
                                       hi=1_000_000),
+            ballot_group=_int(env, "TALLYFLOW_BALLOT_GROUP", DEFAULT_BALLOT_GROUP, lo=1,
+                              hi=1000),
             database_role=_choice(env, "TALLYFLOW_DATABASE_ROLE", tuple(DATABASE_ROLES)),
         )
 

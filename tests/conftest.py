@@ -215,6 +215,28 @@ def open_for_voting(url: str, election_id: str, voters: int, seed: int,
     return issued
 
 
+def take_in_through_the_api(url: str, topic: str, event, received_at) -> None:
+    """Record ``event`` as the casting API does when it takes a ballot in at ``received_at``
+    (its outbox row, receipt and all), unpublished: the tally's outbox relay publishes it
+    and the tally judges it by ``received_at``, as it would an API ballot whose publishing
+    was delayed."""
+    import hashlib
+    import json
+
+    from tallyflow import db
+    from tallyflow.votes.casting import receipt_of
+
+    body = json.loads(event.to_json())
+    content = {k: v for k, v in body.items() if k not in ("received_at", "cast_at")}
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("record_submission"), {
+            "event_id": event.event_id, "election_id": event.election_id,
+            "receipt": receipt_of(event.event_id, body["credential"]),
+            "payload_sha256": hashlib.sha256(
+                json.dumps(content, sort_keys=True).encode()).hexdigest(),
+            "received_at": received_at, "payload": event.to_json(), "topic": topic})
+
+
 @pytest.fixture
 def open_election(postgres_url, new_election, tmp_path):
     """A general election, open now, with 400 voters: (election, [(voter, credential, region)])."""

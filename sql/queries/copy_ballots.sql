@@ -1,2 +1,2 @@
-copy ballots (election_id, region_id, cast_window, selections)
+copy ballots (election_id, region_id, selections)
 from stdin with (format csv)

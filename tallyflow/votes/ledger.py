@@ -35,8 +35,8 @@ class TallyBatch:
     """What one micro-batch commits.
 
     ``checkins`` (election_id, voter_id, region_id, judged_at, receipt) and ``ballots``
-    (election_id, region_id, cast_window, selections as JSON text) are Arrow tables, written
-    with COPY without passing through Python rows.
+    (election_id, region_id, selections as JSON text) are Arrow tables, written with COPY
+    without passing through Python rows.
     """
 
     topic: str
@@ -220,6 +220,13 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
                 "consumer_lag": batch.consumer_lag,
             },
         )
+
+
+def release_ballot_groups(url: str, seconds: float, reason: str) -> None:
+    """Have the tally count ballots held back for their group (``tallyflow.votes.secrecy``)
+    for the next ``seconds``, in smaller groups if need be; the request is kept with why."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("release_ballot_groups"), {"seconds": seconds, "reason": reason})
 
 
 def try_tally_lock(conn) -> bool:

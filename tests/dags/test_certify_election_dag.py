@@ -16,23 +16,19 @@ def test_certify_election_picks_up_a_closed_election_and_certifies_it(
     airflow_db, services_env, services_settings, postgres_url, kafka_bootstrap, new_election,
     tmp_path
 ):
-    from confluent_kafka import Producer
-
     from tallyflow.votes.event import VoteEvent
-    from tests.conftest import open_for_voting
+    from tests.conftest import open_for_voting, take_in_through_the_api
 
     election = new_election()
     eid = election.election_id
     issued = open_for_voting(postgres_url, eid, 40, 2, tmp_path)
-    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
-    # Closed long ago, so it is the first election waiting: the casting API stamped its
-    # ballots while it was open.
+    # Closed long ago, so it is the first election waiting: the casting API took its
+    # ballots in while it was open, and its outbox publishes them as certification drains.
     opened, closed = datetime(2001, 1, 1, 7, tzinfo=UTC), datetime(2001, 1, 1, 19, tzinfo=UTC)
     for _voter, credential in issued[:25]:
-        event = VoteEvent.ballot(eid, credential, "north-1", {"president": ["chen-wei"]},
-                                 received_at=opened + timedelta(hours=1))
-        producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
-    assert producer.flush(30) == 0
+        event = VoteEvent.ballot(eid, credential, "north-1", {"president": ["chen-wei"]})
+        take_in_through_the_api(postgres_url, services_settings.votes_topic, event,
+                                opened + timedelta(hours=1))
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("update elections set opens_at = %s, closes_at = %s "
                     "where election_id = %s", (opened, closed, eid))

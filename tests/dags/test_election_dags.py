@@ -120,6 +120,7 @@ def test_tally_votes_drains_the_votes_topic(airflow_db, services_env, services_s
                                             tmp_path):
     from confluent_kafka import Producer
 
+    from tallyflow.certification import close_election
     from tallyflow.votes.event import VoteEvent
     from tests.conftest import open_for_voting
 
@@ -134,6 +135,18 @@ def test_tally_votes_drains_the_votes_topic(airflow_db, services_env, services_s
 
     run = _dag("tally_votes").test(run_conf={"drain": True, "seconds": 120})
 
+    # The election is open: its ballots are counted in groups of TALLYFLOW_BALLOT_GROUP (5,
+    # the default) per precinct, leaving at least as many for the next group.
+    assert run.state == "success", _task_states(run)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select option_id, votes from option_totals where election_id = %s",
+                    (election.election_id,))
+        (option, votes), = cur.fetchall()
+    assert option == "chen-wei" and 5 <= votes <= 25
+
+    # Closed, the rest is counted.
+    close_election(postgres_url, election.election_id, actor="test")
+    run = _dag("tally_votes").test(run_conf={"drain": True, "seconds": 120})
     assert run.state == "success", _task_states(run)
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select option_id, votes from option_totals where election_id = %s",

@@ -172,7 +172,11 @@ def _ballots_are_counted_by_the_scheduled_tally(settings: Settings, env: dict[st
 
 @pytest.fixture
 def env(tmp_path: Path):
-    env = {**environ_without("TALLYFLOW_", "AIRFLOW"), **service_env(tmp_path / "state")}
+    # Each ballot counted at once: this test waits for exact counts while voting goes on.
+    # Counting in groups is tested in tests/security/test_ballot_groups.py and, through
+    # the tally_votes DAG, in tests/dags/test_election_dags.py.
+    env = {**environ_without("TALLYFLOW_", "AIRFLOW"), **service_env(tmp_path / "state"),
+           "TALLYFLOW_BALLOT_GROUP": "1"}
     yield env
     _cli(env, "down")  # whatever a failed assertion left running
 
@@ -272,6 +276,8 @@ def test_up_status_down_then_up_again_reuses_the_data(env: dict[str, str]):
     down = _cli(env, "down")
     assert down.returncode == 0, down.stdout + down.stderr
     assert "the tally has counted or rejected every event in the broker" in down.stdout
+    # Held ballots would be lost with the broker's memory: `down` had them counted first.
+    assert "the tally counts the ballots it holds back for their group now" in down.stdout
     assert again.proc.wait(timeout=60) == 0
     assert "(stopped for shutdown)" in again.output
     assert _survivors(children) == []

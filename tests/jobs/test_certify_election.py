@@ -25,6 +25,7 @@ from tallyflow.certification import (
 )
 from tallyflow.votes.event import VoteEvent
 from tests.api.test_casting_api import _ballot
+from tests.conftest import take_in_through_the_api
 from tests.jobs.test_tally_votes import MAYORS, PARTITIONS, _produce, _scenario
 
 QUIET = {"say": lambda _m: None}
@@ -55,8 +56,10 @@ def test_certificate_matches_an_independent_count_and_locks_the_results(
 ):
     election, voters = open_election
     eid = election.election_id
-    messages, totals, rejects, counted = _scenario(election, voters, random.Random(11))
+    messages, totals, rejects, counted, api = _scenario(election, voters, random.Random(11))
     _produce(kafka_bootstrap, topic, messages)
+    for event, taken_in in api:
+        take_in_through_the_api(postgres_url, services.topic, event, taken_in)
 
     certified = certify_election(services, eid, actor="test")
 
@@ -77,7 +80,7 @@ def test_certificate_matches_an_independent_count_and_locks_the_results(
     assert certificate["rejected_by_reason"] == {
         k: v for k, v in rejects.items() if k not in ("unknown_election", "malformed")}
     assert sum(p["consumed"] for p in certificate["reconciliation"]["partitions"].values()) \
-        == len(messages)
+        == len(messages) + len(api)
     assert certificate["election"]["roll_fingerprint"]
     assert certificate["data_quality"]["reports"]
     # the digest verifies from the published file

@@ -80,12 +80,28 @@ def test_parse_events_returns_the_declared_schema(spark):
         (f.name, f.dataType) for f in PARSED_EVENT.fields]
 
 
-def test_received_at_wins_over_the_broker_time(spark):
+def test_an_event_is_judged_by_the_broker_time_not_the_time_it_claims(spark):
     raw = _raw(spark, _event(received_at="2026-11-03T07:30:00Z"), _event())
 
     judged = [r.judged_at for r in parse_events(raw).orderBy("offset").collect()]
 
-    assert judged == [datetime(2026, 11, 3, 7, 30), T]
+    assert judged == [T, T]
+
+
+def test_an_api_ballot_is_judged_by_when_the_casting_api_took_it_in(spark):
+    taken_in = datetime(2026, 11, 3, 7, 30)
+    event_id = EVENT["event_id"]
+    raw = spark.createDataFrame(
+        [("votes", 0, 0, T, None, _event(), event_id, taken_in),
+         ("votes", 0, 1, T, None, _event(event_id=event_id.upper()), event_id, taken_in),
+         # The lookup read another event id (a key given twice, say): not this event's time.
+         ("votes", 0, 2, T, None, _event(), "00000000-0000-4000-8000-000000000000", taken_in),
+         ("votes", 0, 3, T, None, _event(), None, None)],
+        RAW_SCHEMA + ", looked_up_event_id string, submitted_at timestamp")
+
+    judged = [r.judged_at for r in parse_events(raw).orderBy("offset").collect()]
+
+    assert judged == [taken_in, taken_in, T, T]
 
 
 EVENT_COLUMNS = ("topic string, partition int, offset long, broker_timestamp timestamp, "

@@ -16,7 +16,7 @@ from confluent_kafka import Producer
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
 from tallyflow.votes.event import VoteEvent
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, take_in_through_the_api
 
 PARTITIONS = [0, 1, 2, 3]
 MAYORS = ["dana-moss", "eli-brandt", "farah-nasser", "gus-lindqvist"]
@@ -34,9 +34,10 @@ def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, byte
 
 
 def _scenario(election, voters, rng: random.Random):
-    """Events with a known outcome: (messages, expected option totals, rejects, counted)."""
+    """Events with a known outcome: (messages, expected option totals, rejects, counted,
+    API ballots as (event, when the API took it in))."""
     eid = election.election_id
-    messages, totals, rejects, counted = [], Counter(), Counter(), []
+    messages, totals, rejects, counted, api = [], Counter(), Counter(), [], []
 
     def send(event: VoteEvent) -> None:
         messages.append((event.key, event.to_json()))
@@ -69,19 +70,23 @@ def _scenario(election, voters, rng: random.Random):
     rejects["unknown_contest"] += 1
     send(VoteEvent.ballot(eid, bad[2][1], bad[2][2], {"mayor": ["nobody"]}))
     rejects["unknown_option"] += 1
-    send(VoteEvent.ballot(eid, bad[3][1], bad[3][2], {"mayor": [MAYORS[1]]},
-                          received_at=election.opens_at - timedelta(minutes=5)))
+    # The casting API's record judges its ballots (``take_in_through_the_api``): one it took
+    # in before the opening is not counted, however late its outbox publishes it. The time
+    # an event claims is not believed: one claiming to come after the close counts.
+    api.append((VoteEvent.ballot(eid, bad[3][1], bad[3][2], {"mayor": [MAYORS[1]]}),
+                election.opens_at - timedelta(minutes=5)))
     rejects["not_open"] += 1
     send(VoteEvent.ballot(eid, bad[4][1], bad[4][2], {"mayor": [MAYORS[1]]},
                           received_at=election.closes_at + timedelta(minutes=5)))
-    rejects["closed"] += 1
+    counted.append((bad[4][0], bad[4][2]))
+    totals[("mayor", MAYORS[1], bad[4][2])] += 1
     messages.append((b"junk", b"{this is not json"))
     rejects["malformed"] += 1
     rng.shuffle(messages)
     for _voter_id, credential, region in voters[:20]:  # second ballots, after the first
         send(VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[0]]}))
         rejects["duplicate"] += 1
-    return messages, totals, rejects, counted
+    return messages, totals, rejects, counted, api
 
 
 def _aggregates(url: str, election_id: str) -> dict:
@@ -120,14 +125,16 @@ def test_every_aggregate_matches_an_independent_count(
     spark, postgres_url, kafka_bootstrap, topic, open_election
 ):
     election, voters = open_election
-    messages, totals, rejects, counted = _scenario(election, voters, random.Random(4))
+    messages, totals, rejects, counted, api = _scenario(election, voters, random.Random(4))
     _produce(kafka_bootstrap, topic, messages)
+    for event, taken_in in api:
+        take_in_through_the_api(postgres_url, topic, event, taken_in)
 
     results = run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
                                 seconds=120, stop_when_idle=True, say=lambda _m: None)
 
     found = _aggregates(postgres_url, election.election_id)
-    assert sum(r.events for r in results) == len(messages)
+    assert sum(r.events for r in results) == len(messages) + len(api)
     assert found["by_region"] == dict(totals)
     option_totals = Counter()
     for (contest, option, _region), n in totals.items():
@@ -149,7 +156,7 @@ def test_every_aggregate_matches_an_independent_count(
     assert lag == 0  # drained
     assert 0 < freshness_ms < 120_000 and last_batch_at is not None
     assert found["contests"]["mayor"] == [len(counted), 1, 1]
-    assert sum(r.accepted + r.rejected for r in results) == len(messages)
+    assert sum(r.accepted + r.rejected for r in results) == len(messages) + len(api)
 
     again = run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
                               seconds=30, stop_when_idle=True, say=lambda _m: None)
@@ -162,9 +169,10 @@ def test_killing_the_tally_mid_batch_loses_nothing_and_counts_nothing_twice(
     services_env, postgres_url, kafka_bootstrap, topic, open_election
 ):
     election, voters = open_election
-    messages, totals, _rejects, counted = _scenario(election, voters, random.Random(5))
+    messages, totals, _rejects, counted, _api = _scenario(election, voters, random.Random(5))
     _produce(kafka_bootstrap, topic, messages)
-    env = {**os.environ, "TALLYFLOW_VOTES_TOPIC": topic}
+    # Each ballot counted at once (no groups, see tests/security/test_ballot_groups.py).
+    env = {**os.environ, "TALLYFLOW_VOTES_TOPIC": topic, "TALLYFLOW_BALLOT_GROUP": "1"}
     command = [sys.executable, "-m", "jobs.tally_votes", "--drain", "--seconds", "120"]
 
     doomed = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,

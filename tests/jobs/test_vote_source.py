@@ -39,7 +39,7 @@ def test_with_voters_keeps_a_voter_only_where_the_job_read_the_same_election_and
     def event(offset, election_id, credential_sha256, looked_up):
         parsed = ("votes", 0, offset, t, b"{}", f"id{offset}", election_id, credential_sha256,
                   "receipt", [], t, None)
-        return (*parsed, *looked_up)
+        return (*parsed, *looked_up, None, None)  # not taken in by the casting API
 
     voter = ("v1", "r1", "25-34", "female", False)
     state = ("open", t, t, t)  # the election as read after the event

@@ -1,0 +1,1 @@
+select exists (select from ballot_group_releases where until > clock_timestamp())
