@@ -106,14 +106,29 @@ def migrate(url: str) -> list[str]:
     return applied
 
 
-def ensure_database(url: str, database: str) -> bool:
-    """Create ``database`` on the server of ``url`` if missing. Returns True if created."""
+def ensure_database(url: str, database: str, owner: str | None = None) -> bool:
+    """Create ``database`` on the server of ``url`` if missing, owned by ``owner`` (by the
+    connecting role when None). Returns True if created."""
     with contextlib.closing(connect(url, autocommit=True)) as conn, conn.cursor() as cur:
         cur.execute("select 1 from pg_database where datname = %s", (database,))
         if cur.fetchone():
             return False
-        cur.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+        statement = sql.SQL("create database {}").format(sql.Identifier(database))
+        if owner is not None:
+            statement += sql.SQL(" owner {}").format(sql.Identifier(owner))
+        cur.execute(statement)
         return True
+
+
+def ensure_login_role(url: str, role: str, password: str) -> None:
+    """A role that logs in with ``password`` and may do nothing beyond what is granted to it
+    or what it owns: not a superuser, no CREATEDB, CREATEROLE or replication."""
+    with contextlib.closing(connect(url, autocommit=True)) as conn, conn.cursor() as cur:
+        cur.execute("select 1 from pg_roles where rolname = %s", (role,))
+        verb = "alter" if cur.fetchone() else "create"
+        cur.execute(sql.SQL(
+            "{} role {} with login nosuperuser nocreatedb nocreaterole noreplication "
+            "password {}").format(sql.SQL(verb), sql.Identifier(role), sql.Literal(password)))
 
 
 @functools.cache

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import psutil
 
@@ -201,15 +202,23 @@ class Stack:
             self._progress(f"postgres: ready on {LOOPBACK}:{s.postgres_port}")
         for url in (owner, s.airflow_database_url):
             name = database_name(url)
-            if db.ensure_database(server_url, name):
+            # Airflow's metadata under a role of its own (docker-compose gives it one): it
+            # owns its database and nothing of Tallyflow's.
+            role = urlsplit(url).username
+            own_role = url != owner and role and role != urlsplit(owner).username
+            if own_role:
+                db.ensure_login_role(server_url, role, unquote(urlsplit(url).password or ""))
+            if db.ensure_database(server_url, name, owner=role if own_role else None):
                 self._progress(f"postgres: created database {name}")
         applied = db.migrate(owner)
         self._progress(f"postgres: {len(applied)} migration(s) applied to {redact(owner)}")
         site_password = s.site_database_url_password()
         if site_password is not None:
             db.enable_role(owner, SITE_ROLE, site_password)
-        if s.embeds_postgres:  # an external database's roles are its operator's to set up
-            for role in ("tallyflow_app", "tallyflow_casting"):
+        # On an external database, the roles whose password files the operator wrote
+        # (docker-compose's tallyflow-init writes them from .env).
+        for role in ("tallyflow_app", "tallyflow_casting"):
+            if s.embeds_postgres or s.role_password_file(role).exists():
                 db.enable_role(owner, role, s.role_password(role))
 
     def prepare_broker(self, kafka: ManagedProcess | None) -> None:

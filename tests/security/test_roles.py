@@ -115,3 +115,46 @@ def test_the_casting_role_cannot_read_a_ballot_or_the_roll(services_settings, po
         with pytest.raises(psycopg2.errors.InsufficientPrivilege), \
                 db.connection(url) as conn, conn.cursor() as cur:
             cur.execute(statement)
+
+
+def test_init_on_an_external_database_gives_airflow_a_role_of_its_own(
+        services_settings, postgres_url, kafka_bootstrap, tmp_path):
+    """As docker-compose's tallyflow-init runs it: the owner's URL, Airflow's metadata URL
+    naming a role of its own, and the runtime roles' passwords in files."""
+    import shutil
+    import uuid
+    from urllib.parse import urlsplit
+
+    from tallyflow.settings import Settings, database_name, with_database
+    from tallyflow.stack import Stack
+
+    home = tmp_path / "init"
+    shutil.copytree(services_settings.secrets_dir, home / "secrets")  # the same passwords
+    name = f"airflow_{uuid.uuid4().hex[:8]}"
+    parts = urlsplit(postgres_url)
+    airflow_url = f"postgresql://{name}:s3cret-{name}@{parts.hostname}:{parts.port}/{name}"
+    settings = Settings.from_env({
+        "TALLYFLOW_HOME": str(home), "TALLYFLOW_DATABASE_URL": postgres_url,
+        "TALLYFLOW_AIRFLOW_DATABASE_URL": airflow_url,
+        "TALLYFLOW_KAFKA_BOOTSTRAP": kafka_bootstrap,
+    })
+    try:
+        Stack(settings, say=lambda _m: None).prepare_database(None)
+
+        with db.connection(airflow_url) as conn, conn.cursor() as cur:
+            cur.execute("create table airflow_like (id int)")  # it owns its database
+            cur.execute("select rolsuper, rolcreatedb, rolcreaterole from pg_roles "
+                        "where rolname = current_user")
+            assert cur.fetchone() == (False, False, False)
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege), \
+                db.connection(with_database(airflow_url, database_name(postgres_url))) \
+                as conn, conn.cursor() as cur:
+            cur.execute("select count(*) from ballots")
+        app = settings.role_database_url("tallyflow_app")
+        with db.connection(app) as conn, conn.cursor() as cur:
+            cur.execute("select current_user")
+            assert cur.fetchone() == ("tallyflow_app",)
+    finally:
+        with db.connection(postgres_url, autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute(f'drop database if exists "{name}" with (force)')
+            cur.execute(f'drop role if exists "{name}"')
