@@ -715,7 +715,7 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                     report = relay(publisher, say)
                     if report.published:
                         continue
-                    if report.fresh:
+                    if report.waiting:  # the API's publish, or a broker slow to take it
                         time.sleep(idle_pause)
                         continue
                     break

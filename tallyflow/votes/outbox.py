@@ -98,7 +98,9 @@ class RelayReport:
     lost: int
     published: int
     unpublished: int  # still waiting for the broker after this run
-    fresh: int = 0  # left to the API's own publish (received within the grace period)
+    # not acknowledged by the broker yet: left to the API's own publish within the grace
+    # period, or not taken by the broker (``unpublished``)
+    waiting: int = 0
 
 
 def settle(url: str, topic: str) -> tuple[int, int]:
@@ -128,10 +130,9 @@ def relay(url: str, publisher: Publisher, *, grace_seconds: float = RELAY_GRACE_
             unpublished = len(due) - acked
             break
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute(db.query("fresh_submissions"),
-                    {"topic": publisher.topic, "grace_seconds": grace_seconds})
-        (fresh,) = cur.fetchone()
-    return RelayReport(settled, lost, published, unpublished, fresh)
+        cur.execute(db.query("waiting_submissions"), {"topic": publisher.topic})
+        (waiting,) = cur.fetchone()
+    return RelayReport(settled, lost, published, unpublished, waiting)
 
 
 def unsettled(url: str, election_id: str) -> list[dict]:

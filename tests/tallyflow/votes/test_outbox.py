@@ -139,3 +139,21 @@ def test_untallied_counts_every_event_past_the_committed_offsets(
     assert untallied(postgres_url, kafka_bootstrap, topic) == 30  # what `down` waits for
     _tally(spark, postgres_url, kafka_bootstrap, topic)
     assert untallied(postgres_url, kafka_bootstrap, topic) == 0
+
+
+def test_a_relay_the_broker_does_not_answer_reports_the_ballot_as_still_waiting(
+        postgres_url, topic, open_election):
+    # A drain stops only when the relay reports nothing waiting. A row whose grace period
+    # ran out while the broker did not take it is still waiting, not done.
+    election, voters = open_election
+    _voter, credential, region = voters[4]
+    unreachable = Caster(postgres_url, f"127.0.0.1:{free_port()}", topic)
+    try:
+        answer = unreachable.cast(election.election_id, _ballot(credential, region))
+        relayed = outbox.relay(postgres_url, unreachable.publisher, grace_seconds=0.0,
+                               timeout=0.5)
+    finally:
+        unreachable.close()
+    assert answer.status == 202
+
+    assert (relayed.published, relayed.unpublished, relayed.waiting) == (0, 1, 1)
