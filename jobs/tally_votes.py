@@ -40,30 +40,11 @@ from tallyflow.votes.secrecy import ballot_group_cut, kept_payload
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
 
-# The vote event as Spark parses it (schemas/vote_event.schema.json is the contract).
-VOTE_EVENT = StructType(
-    [
-        StructField("schema_version", IntegerType()),
-        StructField("event_id", StringType()),
-        StructField("election_id", StringType()),
-        StructField("credential", StringType()),
-        StructField("region_id", StringType()),
-        StructField(
-            "contests",
-            ArrayType(
-                StructType(
-                    [
-                        StructField("contest_id", StringType()),
-                        StructField("selections", ArrayType(StringType())),
-                    ]
-                )
-            ),
-        ),
-        StructField("cast_at", StringType()),
-        StructField("channel", StringType()),
-        StructField("received_at", StringType()),
-    ]
-)
+# A ballot's contests as the tally reads them (``tallyflow.votes.event.read_event``).
+CONTESTS = ArrayType(StructType([
+    StructField("contest_id", StringType()),
+    StructField("selections", ArrayType(StringType())),
+]))
 
 # What parse_events returns (a test holds the two together): known here, so building the
 # batch's plan never has to ask the Spark server for it.
@@ -78,18 +59,12 @@ PARSED_EVENT = StructType(
         StructField("election_id", StringType()),
         StructField("credential_sha256", StringType()),
         StructField("receipt", StringType()),
-        StructField("contests", VOTE_EVENT["contests"].dataType),
+        StructField("contests", CONTESTS),
         StructField("judged_at", TimestampType()),
         StructField("malformed_because", StringType()),
     ]
 )
 
-# Java regular expressions (Spark's rlike): \z is the very end (a $ would also match before
-# a final newline).
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\z"
-CREDENTIAL_PATTERN = r"^[0-9a-f]{32}\z"
-# Election, region, contest and option ids (schemas/vote_event.schema.json).
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}\z"
 # Events one batch reads per partition at most. A backlog drains in batches this size, so
 # a batch after an outage fits in the Spark server's memory (a batch of 800,000 events ran
 # a 2 GiB server out of heap).
@@ -128,69 +103,63 @@ def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict
 # -- transform ----------------------------------------------------------------------------
 
 
+# What ``read_events`` adds to each message (``tallyflow.votes.event.read_event``).
+READ_FIELDS = [
+    StructField("event_id", StringType()),
+    StructField("election_id", StringType()),
+    StructField("credential_sha256", StringType()),
+    StructField("receipt", StringType()),
+    StructField("contests", CONTESTS),
+    StructField("malformed_because", StringType()),
+]
+
+
+def read_events(batches):
+    """``mapInArrow``: each message's fields and verdict, read in Python by the same code
+    the casting API checks ballots with (``tallyflow.votes.event.read_event``)."""
+    import pyarrow as pa
+
+    from tallyflow.votes.event import read_event
+
+    contests_type = pa.list_(pa.struct([("contest_id", pa.string()),
+                                        ("selections", pa.list_(pa.string()))]))
+    for batch in batches:
+        read = [read_event(v) for v in batch.column("value").to_pylist()]
+        columns = [
+            pa.array([r.event_id for r in read], pa.string()),
+            pa.array([r.election_id for r in read], pa.string()),
+            pa.array([r.credential_sha256 for r in read], pa.string()),
+            pa.array([r.receipt for r in read], pa.string()),
+            pa.array([r.contests for r in read], contests_type),
+            pa.array([r.problem for r in read], pa.string()),
+        ]
+        names = [f.name for f in READ_FIELDS]
+        yield pa.RecordBatch.from_arrays(
+            [*batch.columns, *columns],
+            schema=pa.schema([*batch.schema, *(pa.field(n, c.type)
+                                               for n, c in zip(names, columns, strict=True))]))
+
+
 def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     """One row per Kafka message, with the event's fields and why it is malformed (or null).
 
-    Columns of ``raw`` named in ``keep`` (a voter looked up at the source) pass through
-    after ``PARSED_EVENT``'s. An event is judged (``judged_at``) by when the casting API took
-    it in, where ``raw`` has that lookup (``jobs.vote_source``) for this very event id, and
-    otherwise by the broker's timestamp: the ``received_at`` an event claims is checked for
-    form only, so a producer cannot backdate a late ballot into the count.
+    The event is read and checked by ``read_events``, in Python: one check of an event's
+    form for the casting API and the tally. Columns of ``raw`` named in ``keep`` (a voter
+    looked up at the source) pass through after ``PARSED_EVENT``'s. An event is judged
+    (``judged_at``) by when the casting API took it in, where ``raw`` has that lookup
+    (``jobs.vote_source``) for this very event id, and otherwise by the broker's timestamp:
+    the ``received_at`` an event claims is checked for form only, so a producer cannot
+    backdate a late ballot into the count.
     """
-    text = F.col("value").cast("string")
-    event = F.from_json(text, VOTE_EVENT, {"mode": "PERMISSIVE"})
-    parsed = raw.withColumn("event", event).withColumn("is_json", F.expr(
-        "value is not null and try_parse_json(cast(value as string)) is not null"
-    ))
-    e = F.col("event")
-    contest_ids = F.transform(e.contests, lambda c: c.contest_id)
-    received_at = F.try_to_timestamp(e.received_at)
-    submitted_at = (F.when(F.col("looked_up_event_id") == F.lower(e.event_id),
+    read = raw.mapInArrow(read_events, StructType([*raw.schema.fields, *READ_FIELDS]))
+    submitted_at = (F.when(F.col("looked_up_event_id") == F.lower(F.col("event_id")),
                            F.col("submitted_at"))
                     if "submitted_at" in raw.columns else F.lit(None).cast("timestamp"))
-
-    def slug(column: F.Column) -> F.Column:
-        return F.coalesce(column.rlike(SLUG_PATTERN), F.lit(False))
-
-    is_election_id = slug(e.election_id)
-    problem = (
-        F.when(~F.col("is_json") | e.isNull(), F.lit("not a JSON object"))
-        .when(e.schema_version.isNull(), F.lit("schema_version is missing or not a number"))
-        .when(e.schema_version != 1,
-              F.format_string("schema_version %d is not supported", e.schema_version))
-        .when(~F.coalesce(e.event_id.rlike(UUID_PATTERN), F.lit(False)),
-              F.lit("event_id is missing or not a UUID"))
-        .when(e.election_id.isNull(), F.lit("election_id is missing"))
-        .when(~is_election_id, F.lit("election_id is not an id (a-z, 0-9, -; at most 63)"))
-        .when(~F.coalesce(e.credential.rlike(CREDENTIAL_PATTERN), F.lit(False)),
-              F.lit("credential is missing or not 32 hex characters"))
-        .when(e.region_id.isNull(), F.lit("region_id is missing"))
-        .when(~slug(e.region_id), F.lit("region_id is not an id"))
-        .when(e.contests.isNull(), F.lit("contests is missing or not a list"))
-        .when(F.exists(e.contests, lambda c: c.contest_id.isNull() | c.selections.isNull()),
-              F.lit("a contest lacks contest_id or selections"))
-        .when(F.exists(e.contests, lambda c: ~slug(c.contest_id)
-                       | F.exists(c.selections, lambda o: ~slug(o))),
-              F.lit("a contest_id or selection is not an id"))
-        .when(F.size(F.array_distinct(contest_ids)) != F.size(contest_ids),
-              F.lit("a contest appears twice"))
-        .when(~F.coalesce(e.channel.isin("online", "in_person", "mail"), F.lit(False)),
-              F.lit("channel is missing or not online, in_person or mail"))
-        .when(e.cast_at.isNull(), F.lit("cast_at is missing"))
-        .when(e.received_at.isNotNull() & received_at.isNull(),
-              F.lit("received_at is not a time"))
-    )
-    return parsed.select(
-        "topic", "partition", "offset", "broker_timestamp", "value",
-        e.event_id.alias("event_id"),
-        # Only an id goes further (a NUL byte, say, could not even be stored).
-        F.when(is_election_id, e.election_id).alias("election_id"),
-        F.sha2(e.credential, 256).alias("credential_sha256"),
-        F.sha2(F.concat(F.lit("receipt:"), e.event_id, F.lit(":"), e.credential), 256)
-        .alias("receipt"),
-        e.contests.alias("contests"),
+    return read.select(
+        "topic", "partition", "offset", "broker_timestamp", "value", "event_id",
+        "election_id", "credential_sha256", "receipt", "contests",
         F.coalesce(submitted_at, F.col("broker_timestamp")).alias("judged_at"),
-        problem.alias("malformed_because"),
+        "malformed_because",
         *keep,
     )
 

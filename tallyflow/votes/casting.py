@@ -27,14 +27,18 @@ import psycopg2
 from tallyflow import db
 from tallyflow.elections.definition import schema_errors
 from tallyflow.registrations.roll import credential_sha256
-from tallyflow.votes.event import SCHEMA_VERSION, utc_text, vote_event_schema
+from tallyflow.votes.event import (
+    SCHEMA_VERSION,
+    DuplicateField,
+    event_problem,
+    loads_event,
+    receipt_of,
+    utc_text,
+    vote_event_schema,
+)
 from tallyflow.votes.outbox import Publisher
 
 log = logging.getLogger(__name__)
-
-
-def receipt_of(event_id: str, credential: str) -> str:
-    return hashlib.sha256(f"receipt:{event_id}:{credential}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,6 @@ class Answer:
 def _problem(status: int, title: str, detail: str | list[str]) -> Answer:
     details = detail if isinstance(detail, list) else [detail]
     return Answer(status, {"status": status, "title": title, "errors": details})
-
-
-def _duplicate_contests(event: dict) -> list[str]:
-    """What the schema cannot say and the tally refuses as malformed: a contest twice."""
-    ids = [c.get("contest_id") for c in event.get("contests") or [] if isinstance(c, dict)]
-    twice = sorted({i for i in ids if ids.count(i) > 1})
-    return [f"contests: {i!r} appears twice" for i in twice]
 
 
 class Caster:
@@ -72,7 +69,10 @@ class Caster:
         now = now or datetime.now(UTC)
         if not isinstance(body, dict):
             try:
-                body = json.loads(body)
+                body = loads_event(body)
+            except DuplicateField as err:
+                return _problem(400, "The ballot is malformed",
+                                f"field {err.args[0]!r} appears twice")
             except (ValueError, UnicodeDecodeError) as err:
                 return _problem(400, "The ballot is not JSON", str(err))
             except RecursionError:
@@ -94,9 +94,11 @@ class Caster:
             "election_id": election_id,
             "received_at": utc_text(now),
         }
-        errors = schema_errors(vote_event_schema(), event) or _duplicate_contests(event)
-        if errors:
-            return _problem(400, "The ballot is malformed", errors)
+        # The tally's own check decides (``event_problem``); the schema's errors say where.
+        problem = event_problem(event)
+        if problem is not None:
+            return _problem(400, "The ballot is malformed",
+                            schema_errors(vote_event_schema(), event) or [problem])
         try:
             answer, payload = self._record(election_id, event, now)
         except psycopg2.Error as err:

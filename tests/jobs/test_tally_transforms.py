@@ -55,6 +55,10 @@ def test_parse_events_names_why_an_event_is_malformed(spark):
         _event(channel="carrier pigeon"),
         _event(event_id="not-a-uuid"),
         _event(received_at="yesterday"),
+        b'{"credential": "0123456789abcdef0123456789abcdef", "credential": "x"}',
+        _event(extra="field"),
+        _event(contests=[{"contest_id": "mayor", "selections": ["ann"] * 101}]),
+        _event(cast_at="2026-11-03"),
     )
 
     parsed = parse_events(raw).orderBy("offset").select("malformed_because").collect()
@@ -70,6 +74,10 @@ def test_parse_events_names_why_an_event_is_malformed(spark):
         "channel is missing or not online, in_person or mail",
         "event_id is missing or not a UUID",
         "received_at is not a time",
+        "field 'credential' appears twice",
+        "unknown field 'extra'",
+        "a contest has more than 100 selections",
+        "cast_at is not a time",
     ]
 
 
