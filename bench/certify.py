@@ -16,14 +16,14 @@ import random
 import time
 from pathlib import Path
 
+from jobs.certify_election import Services, certify_election
+from jobs.spark import session
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
-from tallyflow.certification import Services, certify_election
-from tallyflow.elections import store
+from tallyflow.elections import lifecycle, store
 from tallyflow.elections.definition import load_definition
 from tallyflow.registrations.quality import validate_registrations
 from tallyflow.registrations.roll import seed_registrations
-from tallyflow.stack.spark import session
 from tallyflow.votes.event import VoteEvent
 
 EXAMPLE = (Path(__file__).resolve().parent.parent / "examples" / "elections"
@@ -42,7 +42,7 @@ def main() -> None:
 
     with embedded_stack() as (settings, spark_proc):
         url, bootstrap = settings.database_url, settings.kafka_bootstrap
-        topic, partitions = settings.votes_topic, list(range(settings.votes_partitions))
+        topic, partitions = settings.votes_topic, settings.votes_partition_ids
         election = load_definition(EXAMPLE, opens_at="now", closes_at="+6h")
         eid = election.election_id
         store.create_election(url, election)
@@ -51,8 +51,8 @@ def main() -> None:
         print(f"registering {args.ballots:,} voters...", flush=True)
         seed_registrations(url, eid, args.ballots, seed=1, credentials_sink=issued.extend)
         validate_registrations(url, eid, settings.data_quality_dir)
-        store.schedule_election(url, eid)
-        store.open_election(url, eid)
+        lifecycle.schedule_election(url, eid)
+        lifecycle.open_election(url, eid)
         print(f"  registered and opened in {time.perf_counter() - t0:.0f} s", flush=True)
         rng = random.Random(7)
         ballots = []

@@ -28,15 +28,15 @@ from pathlib import Path
 import psutil
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from jobs.spark import session
 from jobs.tally_votes import run_micro_batches
-from tallyflow.elections import store
+from tallyctl.stack import Stack
+from tallyctl.stack.process import free_port_env
+from tallyflow.elections import lifecycle, store
 from tallyflow.elections.definition import load_definition
 from tallyflow.registrations.quality import validate_registrations
 from tallyflow.registrations.roll import seed_registrations
 from tallyflow.settings import Settings
-from tallyflow.stack import Stack
-from tallyflow.stack.process import free_port_env
-from tallyflow.stack.spark import session
 from tallyflow.votes.event import VoteEvent
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "elections" / "three-parties.json"
@@ -144,7 +144,7 @@ def main() -> None:
 
     with embedded_stack(args.kafka_storage) as (settings, spark_proc):
         url, bootstrap = settings.database_url, settings.kafka_bootstrap
-        partitions = list(range(settings.votes_partitions))
+        partitions = settings.votes_partition_ids
         voters = args.events + int(args.steady_seconds * args.steady_rate) + 20
         election = load_definition(EXAMPLE, opens_at="now", closes_at="+6h")
         store.create_election(url, election)
@@ -153,8 +153,8 @@ def main() -> None:
         seed_registrations(url, election.election_id, voters, seed=1,
                            credentials_sink=issued.extend)
         validate_registrations(url, election.election_id, settings.data_quality_dir)
-        store.schedule_election(url, election.election_id)
-        store.open_election(url, election.election_id)
+        lifecycle.schedule_election(url, election.election_id)
+        lifecycle.open_election(url, election.election_id)
         ballots = []
         for i, (_voter, credential) in enumerate(issued):
             event = VoteEvent.ballot(election.election_id, credential, "north-1",

@@ -13,13 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tallyctl.stack import Stack
+from tallyctl.stack.process import free_port_env
 from tallyflow.elections.definition import load_definition
 from tallyflow.elections.store import create_election
 from tallyflow.registrations import roll
 from tallyflow.registrations.quality import validate_registrations
 from tallyflow.settings import Settings
-from tallyflow.stack import Stack
-from tallyflow.stack.process import free_port_env
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "elections" / "three-parties.json"
 

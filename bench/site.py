@@ -22,14 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from tallyctl.stack import Stack
+from tallyctl.stack.process import free_port_env
 from tallyflow import db
-from tallyflow.elections import store
+from tallyflow.elections import lifecycle, store
 from tallyflow.elections.definition import load_definition
 from tallyflow.registrations.quality import validate_registrations
 from tallyflow.registrations.roll import seed_registrations
 from tallyflow.settings import Settings, get_settings
-from tallyflow.stack import Stack
-from tallyflow.stack.process import free_port_env
 
 EXAMPLE = (Path(__file__).resolve().parent.parent / "examples" / "elections"
            / "general-election.json")
@@ -102,8 +102,8 @@ def main() -> None:
                 store.create_election(url, election)
                 seed_registrations(url, election.election_id, 1000, seed=1)
                 validate_registrations(url, election.election_id, settings.data_quality_dir)
-                store.schedule_election(url, election.election_id)
-                store.open_election(url, election.election_id)
+                lifecycle.schedule_election(url, election.election_id)
+                lifecycle.open_election(url, election.election_id)
                 if ballots:
                     t0 = time.perf_counter()
                     with db.connection(url) as conn, conn.cursor() as cur:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import psutil
 
-from tallyflow.stack.process import free_port_env
+from tallyctl.stack.process import free_port_env
 
 
 def start(env: dict[str, str]) -> tuple[subprocess.Popen, float]:
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "tallyflow", "up"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "tallyctl", "up"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in proc.stdout:
         print("   ", line.rstrip())
@@ -32,7 +32,7 @@ def start(env: dict[str, str]) -> tuple[subprocess.Popen, float]:
 
 def stop(env: dict[str, str], proc: subprocess.Popen) -> float:
     t0 = time.monotonic()
-    subprocess.run([sys.executable, "-m", "tallyflow", "down"], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "tallyctl", "down"], env=env, check=True,
                    capture_output=True)
     proc.wait()
     return time.monotonic() - t0

@@ -58,12 +58,13 @@ def certify_election():
         nothing to do or it is already certified."""
         import logging
 
-        from tallyflow.certification import due_elections, existing_certificate
+        from tallyflow.certification.certificate import existing_certificate
+        from tallyflow.elections.lifecycle import elections_to_certify
         from tallyflow.settings import get_settings
 
         log = logging.getLogger(__name__)
         url = get_settings().database_url
-        election_id = params.get("election_id") or next(iter(due_elections(url)), None)
+        election_id = params.get("election_id") or next(iter(elections_to_certify(url)), None)
         if election_id is None:
             log.info("no election waits for certification")
             return None
@@ -76,90 +77,64 @@ def certify_election():
 
     @task
     def close(election_id: str) -> str:
-        from tallyflow.certification import close_election
-        from tallyflow.settings import get_settings
+        from tallyctl import tasks
+        from tallyflow.elections.lifecycle import close_election
 
-        return close_election(get_settings().database_url, election_id,
-                              actor="airflow")["closes_at"]
+        with tasks.refusals_fail():
+            return close_election(tasks.settings().database_url, election_id,
+                                  actor="airflow")["closes_at"]
 
     @task
     def drain(election_id: str) -> dict[str, int]:
-        import logging
+        from jobs.certify_election import Services, drain_votes
+        from tallyctl import tasks
 
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from tallyflow.certification import CertificationRefused, Services, drain_votes
-        from tallyflow.settings import get_settings
-        from tallyflow.stack.spark import session
-
-        settings = get_settings()
-        spark = session(settings.spark_remote)
-        try:
-            services = Services.from_settings(settings, spark,
-                                              say=logging.getLogger(__name__).info)
+        with tasks.refusals_fail(), tasks.spark_session() as spark:
+            services = Services.from_settings(tasks.settings(), spark, say=tasks.say())
             offsets = drain_votes(services, election_id, actor="airflow")
-        except CertificationRefused as err:
-            raise AirflowFailException(str(err)) from err
-        finally:
-            spark.stop()
         return {str(p): o for p, o in offsets.items()}
 
     @task
     def recount(election_id: str) -> dict:
-        from tallyflow.certification import Services, recount_ledgers
-        from tallyflow.settings import get_settings
-        from tallyflow.stack.spark import session
+        from jobs.certify_election import Services, recount_ledgers
+        from tallyctl import tasks
 
-        settings = get_settings()
-        spark = session(settings.spark_remote)
-        try:
-            return recount_ledgers(Services.from_settings(settings, spark), election_id,
-                                   actor="airflow")
-        finally:
-            spark.stop()
+        with tasks.refusals_fail(), tasks.spark_session() as spark:
+            return recount_ledgers(Services.from_settings(tasks.settings(), spark),
+                                   election_id, actor="airflow")
 
     @task
     def reconcile(election_id: str, final_offsets: dict[str, int]) -> dict:
-        from airflow.sdk.exceptions import AirflowFailException
+        from tallyctl import tasks
+        from tallyflow.certification.reconcile import reconcile
 
-        from tallyflow.certification import CertificationRefused, reconcile
-        from tallyflow.settings import get_settings
-
-        settings = get_settings()
-        try:
+        settings = tasks.settings()
+        with tasks.refusals_fail():
             return reconcile(settings.database_url, election_id, settings.votes_topic,
                              {int(p): o for p, o in final_offsets.items()},
                              project_dir=settings.data_quality_dir, actor="airflow")
-        except CertificationRefused as err:
-            raise AirflowFailException(str(err)) from err
 
     @task
     def tabulate(election_id: str) -> list[dict]:
-        from airflow.sdk.exceptions import AirflowFailException
+        from tallyctl import tasks
+        from tallyflow.certification.tabulate import tabulate
 
-        from tallyflow.certification import CertificationRefused, tabulate
-        from tallyflow.settings import get_settings
-
-        try:
-            return tabulate(get_settings().database_url, election_id, actor="airflow")
-        except CertificationRefused as err:
-            raise AirflowFailException(str(err)) from err
+        with tasks.refusals_fail():
+            return tabulate(tasks.settings().database_url, election_id, actor="airflow")
 
     @task
     def certify(election_id: str, contests: list[dict], reconciliation: dict,
                 final_offsets: dict[str, int]) -> dict:
-        import logging
+        from tallyctl import tasks
+        from tallyflow.certification.certificate import certify
 
-        from tallyflow.certification import certify
-        from tallyflow.settings import get_settings
-
-        settings = get_settings()
-        certified = certify(settings.database_url, election_id, contests=contests,
-                            reconciliation=reconciliation, topic=settings.votes_topic,
-                            final_offsets=final_offsets, actor="airflow",
-                            out_dir=settings.certificates_dir)
-        logging.getLogger(__name__).info("certified %s: sha256 %s", election_id,
-                                         certified["certificate_sha256"])
+        settings = tasks.settings()
+        with tasks.refusals_fail():
+            certified = certify(settings.database_url, election_id, contests=contests,
+                                reconciliation=reconciliation, topic=settings.votes_topic,
+                                final_offsets=final_offsets, actor="airflow",
+                                out_dir=settings.certificates_dir)
+        tasks.say()(f"certified {election_id}: sha256 {certified['certificate_sha256']}")
         return {k: v for k, v in certified.items() if k != "certificate"}
 
     election_id = choose_election()

@@ -127,7 +127,7 @@ def create_election():
 
     @task
     def schedule_election(election_id: str, _validation: dict) -> str:
-        from tallyflow.elections.store import schedule_election
+        from tallyflow.elections.lifecycle import schedule_election
         from tallyflow.settings import get_settings
 
         schedule_election(get_settings().database_url, election_id, actor="airflow")

@@ -34,7 +34,7 @@ def open_elections():
     def open_due_elections() -> list[dict]:
         import logging
 
-        from tallyflow.elections.store import open_due_elections
+        from tallyflow.elections.lifecycle import open_due_elections
         from tallyflow.settings import get_settings
 
         log = logging.getLogger(__name__)

@@ -33,8 +33,8 @@ def platform_health():
 
         @task(task_id=f"check_{component}")
         def check(component: str = component) -> dict:
+            from tallyctl.stack.health import check_and_record
             from tallyflow.settings import get_settings
-            from tallyflow.stack.health import check_and_record
 
             return check_and_record(component, get_settings()).as_dict()
 

@@ -48,24 +48,17 @@ from airflow.sdk import Param, dag, task
 def tally_votes():
     @task
     def run_micro_batches(params=None) -> dict:
-        import logging
-
         from jobs.tally_votes import run_micro_batches
-        from tallyflow.settings import get_settings
-        from tallyflow.stack.spark import session
+        from tallyctl import tasks
 
-        settings = get_settings()
-        spark = session(settings.spark_remote)
-        try:
+        settings = tasks.settings()
+        with tasks.spark_session() as spark:
             results = run_micro_batches(
                 spark, settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
-                list(range(settings.votes_partitions)), seconds=float(params["seconds"]),
+                settings.votes_partition_ids, seconds=float(params["seconds"]),
                 stop_when_idle=params["drain"], quality_dir=settings.data_quality_dir,
-                ballot_group=settings.ballot_group,
-                say=logging.getLogger(__name__).info,
+                ballot_group=settings.ballot_group, say=tasks.say(),
             )
-        finally:
-            spark.stop()
         return {"batches": len(results), "events": sum(r.events for r in results),
                 "counted": sum(r.accepted for r in results)}
 

@@ -110,7 +110,7 @@ def receipt(receipt: str) -> Response:
 
 
 def _certificate(election_id: str):
-    from tallyflow.certification import existing_certificate
+    from tallyflow.certification.certificate import existing_certificate
 
     return existing_certificate(get_settings().site_database_url, election_id)
 

@@ -11,7 +11,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from dash_app.results import SMALL_CELL, suppress
+from dash_app.results import suppress
 
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 15},
           "paper_bgcolor": "white", "plot_bgcolor": "white"}
@@ -123,12 +123,13 @@ def tile_positions(region_ids: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def region_map(regions: list[dict[str, Any]], colour_by: str,
-               option_colours: dict[str, str], small_cell: int = SMALL_CELL) -> Figure:
+               option_colours: dict[str, str], small_cell: int | None = None) -> Figure:
     """The precincts coloured by leading option or by turnout: a choropleth of their
     GeoJSON geometry when every precinct has one, else deterministic hexagon tiles.
 
-    A precinct with fewer than ``small_cell`` ballots shows neither its count nor its
-    leader (with so few ballots the leader could tell how someone voted): it is grey.
+    A precinct with fewer than ``small_cell`` (``TALLYFLOW_SMALL_CELL``) ballots shows
+    neither its count nor its leader (with so few ballots the leader could tell how someone
+    voted): it is grey.
     """
     cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions}, small_cell)
     hidden = {key for key, cell in cells.items() if cell.value is None}

@@ -10,11 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fractions import Fraction
 from typing import Any
 
 import psycopg2.extensions
@@ -22,11 +20,9 @@ from psycopg2.extras import RealDictCursor
 
 from tallyflow import db
 from tallyflow.elections.store import UnknownElection
+from tallyflow.settings import get_settings
+from tallyflow.tabulation import leaders, margin_points, passes_threshold, threshold_of
 
-# A turnout or demographic cell with fewer ballots than this shows as "< k".
-SMALL_CELL = int(os.environ.get("TALLYFLOW_SMALL_CELL", "10"))
-# A lead below this share of the votes (percentage points) is "too close to call".
-TOO_CLOSE_POINTS = float(os.environ.get("TALLYFLOW_TOO_CLOSE_POINTS", "0.5"))
 # Colour-blind-safe colours (Okabe-Ito) for options without a party colour.
 SAFE_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
                 "#f0e442", "#000000"]
@@ -45,6 +41,15 @@ def _rows(cur, name: str, params: dict) -> list[dict]:
     return [dict(row) for row in cur.fetchall()]
 
 
+# What a results page reads, each part by its query.
+RESULT_QUERIES = {
+    "options": "results_options", "contest_ballots": "results_contest_ballots",
+    "regions": "results_regions", "timeline": "results_timeline",
+    "demographics": "results_demographics", "rejected": "results_rejected",
+    "quality": "results_quality",
+}
+
+
 def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
     """Every aggregate behind one election's results page, read in one snapshot; raises
     :class:`~tallyflow.elections.store.UnknownElection`."""
@@ -56,9 +61,7 @@ def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
             election = _rows(cur, "results_election", params)
             if not election:
                 raise UnknownElection(election_id)
-            raw = {name: _rows(cur, f"results_{name}", params) for name in (
-                "options", "contest_ballots", "regions", "timeline", "demographics",
-                "rejected", "quality")}
+            raw = {name: _rows(cur, query, params) for name, query in RESULT_QUERIES.items()}
             pipeline = _rows(cur, "pipeline_health", params)
             certificate = (_rows(cur, "certificate_by_election", params)
                            if election[0]["certificate_sha256"] else [])
@@ -93,9 +96,13 @@ class Cell:
     label: str
 
 
-def suppress(counts: dict[str, int], k: int = SMALL_CELL) -> dict[str, Cell]:
+def suppress(counts: dict[str, int], k: int | None = None) -> dict[str, Cell]:
     """Counts with every cell below ``k`` hidden, and one more when a single hidden cell
-    could otherwise be worked out from the published total by subtraction."""
+    could otherwise be worked out from the published total by subtraction.
+
+    ``k`` is ``TALLYFLOW_SMALL_CELL`` (10) unless given: a turnout or demographic cell with
+    fewer ballots shows as "< k"."""
+    k = get_settings().small_cell if k is None else k
     hidden = {key for key, n in counts.items() if 0 < n < k}
     if len(hidden) == 1:
         shown = sorted((n, key) for key, n in counts.items() if key not in hidden and n > 0)
@@ -105,8 +112,12 @@ def suppress(counts: dict[str, int], k: int = SMALL_CELL) -> dict[str, Cell]:
             for key, n in counts.items()}
 
 
-def contest_results(raw: dict[str, Any], too_close: float = TOO_CLOSE_POINTS) -> list[dict]:
-    """Per contest: options with votes and shares, the leader, margin and winners so far."""
+def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list[dict]:
+    """Per contest: options with votes and shares, the leader, margin and winners so far.
+
+    A lead below ``too_close`` percentage points (``TALLYFLOW_TOO_CLOSE_POINTS``, 0.5) is
+    "too close to call"."""
+    too_close = get_settings().too_close_points if too_close is None else too_close
     ballots = {row["contest_id"]: row for row in raw["contest_ballots"]}
     contests: dict[str, dict[str, Any]] = {}
     for row in raw["options"]:
@@ -127,8 +138,10 @@ def contest_results(raw: dict[str, Any], too_close: float = TOO_CLOSE_POINTS) ->
         total = sum(o["votes"] for o in options)
         for option in options:
             option["share"] = round(100 * option["votes"] / total, 2) if total else 0.0
-        ranked = sorted(options, key=lambda o: (-o["votes"], o["name"]))
-        margin = (ranked[0]["share"] - ranked[1]["share"]) if len(ranked) > 1 else 100.0
+        votes = {o["option_id"]: o["votes"] for o in options}
+        names = {o["option_id"]: o["name"] for o in options}
+        ahead = [names[o] for o in leaders(votes, len(votes))]
+        margin = margin_points(votes)
         counted = ballots.get(contest["contest_id"], {})
         result = {
             **contest,
@@ -136,18 +149,16 @@ def contest_results(raw: dict[str, Any], too_close: float = TOO_CLOSE_POINTS) ->
             "ballots": int(counted.get("ballots") or 0),
             "blank_ballots": int(counted.get("blank_ballots") or 0),
             "overvoted_ballots": int(counted.get("overvoted_ballots") or 0),
-            "leader": ranked[0]["name"] if total else None,
-            "margin_points": round(margin, 2) if total else None,
-            "too_close": bool(total) and margin < too_close,
-            "leading": [o["name"] for o in ranked[: contest["seats"]]] if total else [],
+            "leader": ahead[0] if total else None,
+            "margin_points": margin,
+            "too_close": margin is not None and margin < too_close,
+            "leading": ahead[: contest["seats"]] if total else [],
         }
         if contest["kind"] == "yes_no":
-            votes = {o["option_id"]: o["votes"] for o in options}
-            needed = Fraction(contest["threshold"] or "1/2")
-            yes, cast = votes.get("yes", 0), votes.get("yes", 0) + votes.get("no", 0)
+            needed = threshold_of(contest["threshold"])
             result["threshold_share"] = float(round(needed * 100, 2))
-            result["threshold_met"] = (cast > 0 and yes != cast - yes
-                                       and yes * needed.denominator >= needed.numerator * cast)
+            result["threshold_met"] = passes_threshold(votes.get("yes", 0), votes.get("no", 0),
+                                                       needed)
         results.append(result)
     return results
 

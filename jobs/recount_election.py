@@ -222,8 +222,7 @@ def recount(spark: SparkSession, url: str, election_id: str, *, slices: int = 4)
     with db.connection(url) as conn, conn.cursor() as cur:
         cur.execute(db.query("recount_layout"), {"election_id": election_id})
         layout_rows = cur.fetchall()
-        cur.execute("select (opens_at at time zone 'UTC')::date from elections "
-                    "where election_id = %s", (election_id,))
+        cur.execute(db.query("election_opening_day"), {"election_id": election_id})
         (opens_on,) = cur.fetchone()
     layout = spark.createDataFrame(layout_rows, CONTEST_LAYOUT)
     params = {"election_id": election_id}
@@ -245,7 +244,7 @@ def recount(spark: SparkSession, url: str, election_id: str, *, slices: int = 4)
     result = Recount(election_id, sum(by_region.values()), sum(totals.values()), len(cells),
                      round(time.perf_counter() - started, 3))
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute("delete from recount_cells where election_id = %s", (election_id,))
+        cur.execute(db.query("delete_recount_cells"), {"election_id": election_id})
         cur.copy_expert(db.query("copy_recount_cells"), buffer)
         cur.execute(db.query("record_recount"), {
             "election_id": election_id, "ballots": result.ballots,

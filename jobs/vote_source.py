@@ -16,15 +16,13 @@ event itself claims.
 
 This is only a lookup. The job still parses and checks every event itself and keeps a voter
 and an election state only where its own parse finds the same election and credential hash
-(``jobs.tally_votes.with_voters``).
+(``jobs.tally_transforms.with_voters``).
 
 Options: those of ``tallyflow_kafka`` and ``database_url``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterator
 
 from pyspark.sql.types import (
@@ -36,6 +34,7 @@ from pyspark.sql.types import (
 )
 
 from jobs.kafka_source import KAFKA_ROW, KafkaRangeReader, KafkaRangeSource, OffsetRange
+from tallyflow.votes.event import CREDENTIAL_TEXT, SLUG, UUID_TEXT, credential_sha256
 
 # What the tally needs to know of an event's voter.
 VOTER_FIELDS = [
@@ -67,9 +66,8 @@ LOOKUP_FIELDS = [
     *SUBMISSION_FIELDS,
 ]
 VOTE_ROW = StructType([*KAFKA_ROW.fields, *LOOKUP_FIELDS])
-CREDENTIAL = re.compile(r"[0-9a-f]{32}")
-EVENT_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-ELECTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# The event's own patterns (tallyflow.votes.event), so a lookup never disagrees with the check.
+CREDENTIAL, EVENT_ID, ELECTION_ID = CREDENTIAL_TEXT, UUID_TEXT, SLUG
 
 
 def event_keys(values: list[bytes | None]) -> tuple[list[tuple[str, str] | None],
@@ -95,7 +93,7 @@ def event_keys(values: list[bytes | None]) -> tuple[list[tuple[str, str] | None]
                 if (isinstance(election_id, str) and isinstance(credential, str)
                         and ELECTION_ID.fullmatch(election_id)
                         and CREDENTIAL.fullmatch(credential)):
-                    key = (election_id, hashlib.sha256(credential.encode()).hexdigest())
+                    key = (election_id, credential_sha256(credential))
                 given = event.get("event_id")
                 if isinstance(given, str) and EVENT_ID.fullmatch(given):
                     event_id = given.lower()

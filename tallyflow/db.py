@@ -76,18 +76,9 @@ def migrate(url: str) -> list[str]:
     """
     applied = []
     with connection(url) as conn, conn.cursor() as cur:
-        cur.execute("select pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_ID,))
-        cur.execute(
-            """
-            create table if not exists schema_migrations (
-                version integer primary key,
-                name text not null,
-                checksum text not null,
-                applied_at timestamptz not null default now()
-            )
-            """
-        )
-        cur.execute("select version, checksum from schema_migrations")
+        cur.execute(query("lock_migrations"), {"lock_id": _MIGRATION_LOCK_ID})
+        cur.execute(query("create_schema_migrations"))
+        cur.execute(query("applied_migrations"))
         done = dict(cur.fetchall())
         for migration in migrations():
             if migration.version in done:
@@ -98,10 +89,9 @@ def migrate(url: str) -> list[str]:
                     )
                 continue
             cur.execute(migration.sql)
-            cur.execute(
-                "insert into schema_migrations (version, name, checksum) values (%s, %s, %s)",
-                (migration.version, migration.name, migration.checksum),
-            )
+            cur.execute(query("record_migration"), {"version": migration.version,
+                                                    "name": migration.name,
+                                                    "checksum": migration.checksum})
             applied.append(migration.name)
     return applied
 
@@ -110,7 +100,7 @@ def ensure_database(url: str, database: str, owner: str | None = None) -> bool:
     """Create ``database`` on the server of ``url`` if missing, owned by ``owner`` (by the
     connecting role when None). Returns True if created."""
     with contextlib.closing(connect(url, autocommit=True)) as conn, conn.cursor() as cur:
-        cur.execute("select 1 from pg_database where datname = %s", (database,))
+        cur.execute(query("database_exists"), {"database": database})
         if cur.fetchone():
             return False
         statement = sql.SQL("create database {}").format(sql.Identifier(database))
@@ -124,7 +114,7 @@ def ensure_login_role(url: str, role: str, password: str) -> None:
     """A role that logs in with ``password`` and may do nothing beyond what is granted to it
     or what it owns: not a superuser, no CREATEDB, CREATEROLE or replication."""
     with contextlib.closing(connect(url, autocommit=True)) as conn, conn.cursor() as cur:
-        cur.execute("select 1 from pg_roles where rolname = %s", (role,))
+        cur.execute(query("role_exists"), {"role": role})
         verb = "alter" if cur.fetchone() else "create"
         cur.execute(sql.SQL(
             "{} role {} with login nosuperuser nocreatedb nocreaterole noreplication "

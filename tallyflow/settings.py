@@ -65,6 +65,9 @@ class Settings:
     cast_rate_per_minute: int = 120
     ballot_group: int = DEFAULT_BALLOT_GROUP
     database_role: str = "owner"
+    site_poll_ms: int = 2000
+    small_cell: int = 10
+    too_close_points: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,7 +96,16 @@ class Settings:
             ballot_group=_int(env, "TALLYFLOW_BALLOT_GROUP", DEFAULT_BALLOT_GROUP, lo=1,
                               hi=1000),
             database_role=_choice(env, "TALLYFLOW_DATABASE_ROLE", tuple(DATABASE_ROLES)),
+            site_poll_ms=_int(env, "TALLYFLOW_SITE_POLL_MS", 2000, lo=250, hi=600_000),
+            small_cell=_int(env, "TALLYFLOW_SMALL_CELL", 10, lo=1, hi=1000),
+            too_close_points=_float(env, "TALLYFLOW_TOO_CLOSE_POINTS", 0.5, lo=0.0, hi=100.0),
         )
+
+    @property
+    def votes_partition_ids(self) -> list[int]:
+        """The votes topic's partitions as configured; the tally and the drain also read
+        partitions added to the topic later (``tallyflow.kafka.topic_partitions``)."""
+        return list(range(self.votes_partitions))
 
     # -- where things live -------------------------------------------------------------
 
@@ -367,6 +379,20 @@ def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -
         raise SettingsError(f"{name}={raw!r} is not a whole number") from None
     if not lo <= value <= hi:
         raise SettingsError(f"{name}={raw!r} is out of range: expected {lo}..{hi}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, lo: float,
+           hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo:g}..{hi:g}")
     return value
 
 

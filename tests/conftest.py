@@ -12,12 +12,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tallyflow.stack.process import free_port, free_port_env
+from tallyctl.stack.process import free_port, free_port_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="tallyflow-tests-"))
@@ -61,7 +62,7 @@ def services_settings(session_dir: Path):
 @pytest.fixture(scope="session")
 def _spark_server(services_settings):
     """Starts the Spark Connect server early: its JVM warms up while other fixtures run."""
-    from tallyflow.stack import Stack
+    from tallyctl.stack import Stack
 
     stack = Stack(services_settings, say=lambda _message: None)
     proc = stack.launch_spark()
@@ -72,7 +73,7 @@ def _spark_server(services_settings):
 @pytest.fixture(scope="session")
 def postgres_url(services_settings, _spark_server) -> Iterator[str]:
     """URL of the session's PostgreSQL ``tallyflow`` database, fully migrated."""
-    from tallyflow.stack import Stack
+    from tallyctl.stack import Stack
 
     stack = Stack(services_settings, say=lambda _message: None)
     stack.prepare_database(stack.launch_postgres())
@@ -83,7 +84,7 @@ def postgres_url(services_settings, _spark_server) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def kafka_bootstrap(services_settings) -> Iterator[str]:
     """Bootstrap address of the session's broker, with the votes topic created."""
-    from tallyflow.stack import Stack
+    from tallyctl.stack import Stack
 
     stack = Stack(services_settings, say=lambda _message: None)
     stack.prepare_broker(stack.launch_kafka())
@@ -96,7 +97,7 @@ def spark(_spark_server):
     """A Spark Connect session on the session's warm server."""
     stack, proc = _spark_server
     stack.await_spark(proc)
-    from tallyflow.stack.spark import session
+    from jobs.spark import session
 
     spark_session = session(stack.settings.spark_remote)
     yield spark_session
@@ -203,15 +204,15 @@ def new_election(postgres_url):
 def open_for_voting(url: str, election_id: str, voters: int, seed: int,
                     quality_dir: Path) -> list[tuple[str, str]]:
     """Seed a draft election's roll, check it, schedule and open it: [(voter, credential)]."""
-    from tallyflow.elections import store
+    from tallyflow.elections import lifecycle
     from tallyflow.registrations.quality import validate_registrations
     from tallyflow.registrations.roll import seed_registrations
 
     issued: list[tuple[str, str]] = []
     seed_registrations(url, election_id, voters, seed=seed, credentials_sink=issued.extend)
     validate_registrations(url, election_id, quality_dir)
-    store.schedule_election(url, election_id)
-    store.open_election(url, election_id)
+    lifecycle.schedule_election(url, election_id)
+    lifecycle.open_election(url, election_id)
     return issued
 
 
@@ -291,3 +292,9 @@ def serve_site(services_env: dict[str, str], **settings: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(20)
+
+
+def ballot_body(credential: str, region: str, **extra) -> dict:
+    return {"event_id": str(uuid.uuid4()), "credential": credential, "region_id": region,
+            "contests": [{"contest_id": "mayor", "selections": ["dana-moss"]},
+                         {"contest_id": "council", "selections": ["hana-ito"]}], **extra}

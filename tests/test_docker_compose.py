@@ -23,6 +23,7 @@ def _resolved(env: dict) -> dict[str, str]:
     return {k: re.sub(r"\$\{[A-Z_]+(:\?[^}]*)?\}", "x", str(v)) for k, v in env.items()}
 
 
+@pytest.mark.fast
 def test_every_component_the_settings_know_is_a_service():
     assert {"postgres", "kafka", "spark-master", "spark-worker", "spark-connect", "tallyflow-init",
             "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
@@ -32,11 +33,13 @@ def test_every_component_the_settings_know_is_a_service():
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
+@pytest.mark.fast
 def test_long_running_services_have_healthchecks(name):
     assert "healthcheck" in SERVICES[name], name
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING + ["tallyflow-init"])
+@pytest.mark.fast
 def test_dependencies_wait_for_health(name):
     for dependency, rule in SERVICES[name].get("depends_on", {}).items():
         expected = ("service_completed_successfully" if dependency == "tallyflow-init"
@@ -45,6 +48,7 @@ def test_dependencies_wait_for_health(name):
 
 
 @pytest.mark.parametrize("name", USES_TALLYFLOW)
+@pytest.mark.fast
 def test_tallyflow_settings_parse_and_point_at_the_compose_services(name):
     env = _resolved(SERVICES[name]["environment"])
     settings = Settings.from_env(env)
@@ -76,6 +80,7 @@ ROLES = {
 
 
 @pytest.mark.parametrize("name", sorted(ROLES))
+@pytest.mark.fast
 def test_each_service_gets_only_its_own_database_role(name):
     env = _resolved(SERVICES[name]["environment"])
     urls = {key: urlsplit(value).username for key, value in env.items()
@@ -87,12 +92,14 @@ def test_each_service_gets_only_its_own_database_role(name):
         name == "tallyflow-init")
 
 
+@pytest.mark.fast
 def test_the_public_site_holds_no_airflow_secret():
     env = SERVICES["site"]["environment"]
     assert [key for key in env if key.upper().startswith("AIRFLOW")] == []
     assert not re.search(r"FERNET|JWT|API_SECRET|ADMIN_PASSWORD|POSTGRES_PASSWORD", str(env))
 
 
+@pytest.mark.fast
 def test_ports_agree_between_services():
     kafka_env = SERVICES["kafka"]["environment"]
     assert kafka_env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
@@ -110,6 +117,7 @@ def test_ports_agree_between_services():
     )
 
 
+@pytest.mark.fast
 def test_no_secret_is_written_in_the_file():
     text = (REPO_ROOT / "docker-compose.yml").read_text()
     for variable in ("POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET",

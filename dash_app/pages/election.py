@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import dash
 from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
@@ -25,9 +24,6 @@ from tallyflow.settings import get_settings
 dash.register_page(__name__, path_template="/elections/<election_id>", name="Results",
                    title="Results")
 
-POLL_MS = int(os.environ.get("TALLYFLOW_SITE_POLL_MS", "2000"))
-
-
 def not_found(election_id: str) -> html.Div:
     return html.Div([
         html.H1("No such election"),
@@ -42,7 +38,7 @@ def layout(election_id: str = "", **_query) -> html.Div:
     return html.Div([
         dcc.Store(id="results-election", data=election_id),
         dcc.Store(id="results-version"),
-        dcc.Interval(id="results-refresh", interval=POLL_MS),
+        dcc.Interval(id="results-refresh", interval=get_settings().site_poll_ms),
         html.P(id="results-freshness", className="freshness"),
         html.Div(id="results-body"),
     ])

@@ -1,1 +1,4 @@
-select exists (select from ballot_group_releases where until > clock_timestamp())
+select exists(
+    select from ballot_group_releases
+    where until > clock_timestamp()
+)

@@ -1,3 +1,5 @@
-select partition, next_offset
+select
+    partition,
+    next_offset
 from consumer_offsets
 where topic = %(topic)s

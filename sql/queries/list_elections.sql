@@ -1,6 +1,8 @@
 -- One row per election, newest opening first, with its roll size and latest check.
 with roll_sizes as (
-    select election_id, count(*) as registered_voters
+    select
+        election_id,
+        count(*) as registered_voters
     from voters
     group by election_id
 ),
@@ -15,7 +17,9 @@ latest_checks as (
 ),
 
 check_status as (
-    select election_id, bool_and(is_passed) as is_roll_valid
+    select
+        election_id,
+        bool_and(is_passed) as is_roll_valid
     from latest_checks
     group by election_id
 )

@@ -8,9 +8,13 @@ select
     batch_duration_ms,
     consumer_lag,
     freshness_ms,
-    (select count(*) from log_resets where log_resets.topic = pipeline_health.topic)
+    (
+        select count(*) from log_resets
+        where log_resets.topic = pipeline_health.topic)
         as log_resets,
-    (select max(detected_at) from log_resets where log_resets.topic = pipeline_health.topic)
+    (
+        select max(detected_at) from log_resets
+        where log_resets.topic = pipeline_health.topic)
         as last_log_reset_at
 from pipeline_health
 where topic = %(topic)s

@@ -9,7 +9,9 @@ copy (
         voters.gender,
         voters.region_id,
         to_char(voters.registered_on, 'YYYY-MM-DD') as registered_on,
-        extract(year from age((elections.opens_at at time zone 'UTC')::date, voters.birth_date))::integer
+        extract(
+            year from age((elections.opens_at at time zone 'UTC')::date, voters.birth_date)
+        )::integer
             as age_on_election_day
     from voters
     inner join elections on elections.election_id = voters.election_id

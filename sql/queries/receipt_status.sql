@@ -4,7 +4,7 @@
 with found as (
     select
         coalesce(submissions.election_id, checkins.election_id, rejected.election_id)
-        as election_id,
+            as election_id,
         submissions.received_at,
         date_trunc('minute', checkins.checked_in_at) as counted_at,
         rejected.reason
@@ -12,13 +12,20 @@ with found as (
     left join submissions on submissions.receipt = asked.receipt
     left join checkins on checkins.receipt = asked.receipt
     left join lateral (
-        select rejected_events.election_id, rejected_events.reason
+        select
+            rejected_events.election_id,
+            rejected_events.reason
         from rejected_events
         where rejected_events.receipt = asked.receipt
         order by rejected_events.kafka_offset
         limit 1
     ) as rejected on true
 )
-select election_id, received_at, counted_at, reason
+
+select
+    election_id,
+    received_at,
+    counted_at,
+    reason
 from found
 where election_id is not null

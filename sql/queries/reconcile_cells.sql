@@ -1,12 +1,18 @@
 -- Every result cell of one election, live aggregate beside recount, in the recount's terms.
 with live_cells as (
-    select metric, item, value
+    select
+        metric,
+        item,
+        value
     from aggregate_cells
     where election_id = %(election_id)s and metric <> 'rejected'
 ),
 
 recounted as (
-    select metric, item, value
+    select
+        metric,
+        item,
+        value
     from recount_cells
     where election_id = %(election_id)s and metric <> 'ballots'
 )

@@ -10,10 +10,16 @@ with recounted as (
     group by item
 )
 
-select region_id, ballots, checkins
+select
+    region_id,
+    ballots,
+    checkins
 from recounted
 union all
-select 'all regions', coalesce(sum(ballots), 0), coalesce(sum(checkins), 0)
+select
+    'all regions',
+    coalesce(sum(ballots), 0),
+    coalesce(sum(checkins), 0)
 from recounted
 union all
 select
@@ -23,5 +29,8 @@ select
         from partition_accepted_totals
         where election_id = %(election_id)s
     ),
-    (select count(*) from checkins where election_id = %(election_id)s)
+    (
+        select count(*) from checkins
+        where election_id = %(election_id)s
+    )
 order by region_id

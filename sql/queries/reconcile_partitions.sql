@@ -1,6 +1,7 @@
 -- Per partition of the votes topic: events counted and rejected (every election), beside
--- the events consumed over every epoch of its log (consumed_before + the committed offset). Read in one snapshot with
--- them, so a tally batch committing meanwhile cannot make them disagree.
+-- the events consumed over every epoch of its log (consumed_before + the committed
+-- offset). Read in one snapshot with them, so a tally batch committing meanwhile cannot
+-- make them disagree.
 select
     partitions.partition,
     coalesce(counted.accepted, 0) as accepted,
@@ -10,13 +11,17 @@ from unnest(%(partitions)s::integer[]) as partitions (partition)
 left join consumer_offsets
     on consumer_offsets.topic = %(topic)s and consumer_offsets.partition = partitions.partition
 left join (
-    select partition, sum(accepted) as accepted
+    select
+        partition,
+        sum(accepted) as accepted
     from partition_accepted_totals
     where topic = %(topic)s
     group by partition
 ) as counted on counted.partition = partitions.partition
 left join (
-    select partition, count(*) as rejected
+    select
+        partition,
+        count(*) as rejected
     from rejected_events
     where topic = %(topic)s
     group by partition

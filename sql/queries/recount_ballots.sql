@@ -1,8 +1,10 @@
 -- One slice of an election's stored ballots, as CSV for the recount.
 copy (
-    select region_id, selections::text
+    select
+        region_id,
+        selections::text
     from ballots
     where
         election_id = %(election_id)s
-        and get_byte(uuid_send(ballot_id), 15) %% %(slices)s = %(slice)s
+        and mod(get_byte(uuid_send(ballot_id), 15), %(slices)s) = %(slice)s
 ) to stdout with (format csv)

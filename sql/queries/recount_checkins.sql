@@ -10,5 +10,5 @@ copy (
         on voters.election_id = checkins.election_id and voters.voter_id = checkins.voter_id
     where
         checkins.election_id = %(election_id)s
-        and (hashtext(checkins.voter_id) & 2147483647) %% %(slices)s = %(slice)s
+        and mod(hashtext(checkins.voter_id) & 2147483647, %(slices)s) = %(slice)s
 ) to stdout with (format csv)

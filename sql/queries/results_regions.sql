@@ -1,7 +1,10 @@
 -- Each precinct (a region with no region below it) of one election: registered voters,
 -- ballots counted so far and the leading option of the first contest there.
 with precincts as (
-    select region_id, name, geometry
+    select
+        region_id,
+        name,
+        geometry
     from precinct_regions
     where election_id = %(election_id)s
 ),
@@ -21,7 +24,8 @@ leaders as (
     from option_region_totals
     inner join first_contest on first_contest.contest_id = option_region_totals.contest_id
     where option_region_totals.election_id = %(election_id)s and option_region_totals.votes > 0
-    order by option_region_totals.region_id, option_region_totals.votes desc,
+    order by
+        option_region_totals.region_id, option_region_totals.votes desc,
         option_region_totals.option_id
 )
 

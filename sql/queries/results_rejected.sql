@@ -1,4 +1,6 @@
-select reason, events
+select
+    reason,
+    events
 from rejected_totals
 where election_id = %(election_id)s
 order by events desc, reason

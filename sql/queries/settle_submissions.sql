@@ -4,9 +4,11 @@ with passed as (
     select
         submissions.event_id,
         exists (
-            select 1 from checkins where checkins.receipt = submissions.receipt
+            select 1 from checkins
+            where checkins.receipt = submissions.receipt
         ) or exists (
-            select 1 from rejected_events where rejected_events.receipt = submissions.receipt
+            select 1 from rejected_events
+            where rejected_events.receipt = submissions.receipt
         ) as is_settled
     from submissions
     inner join consumer_offsets
@@ -16,6 +18,7 @@ with passed as (
             and submissions.published_offset < consumer_offsets.next_offset
     where submissions.settled_at is null and submissions.topic = %(topic)s
 )
+
 update submissions
 set
     settled_at = case when passed.is_settled then now() end,

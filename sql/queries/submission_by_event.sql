@@ -1,3 +1,6 @@
-select receipt, payload_sha256, received_at
+select
+    receipt,
+    payload_sha256,
+    received_at
 from submissions
 where event_id = %(event_id)s

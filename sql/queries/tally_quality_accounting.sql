@@ -2,11 +2,17 @@
 -- each partition's log).
 select
     %(topic)s as topic,
-    coalesce((select sum(accepted) from tally_batches where topic = %(topic)s), 0)
-    as accepted,
-    (select count(*) from rejected_events where topic = %(topic)s) as rejected,
+    coalesce((
+        select sum(accepted) from tally_batches
+        where topic = %(topic)s
+    ), 0)
+        as accepted,
+    (
+        select count(*) from rejected_events
+        where topic = %(topic)s
+    ) as rejected,
     coalesce((
         select sum(consumed_before + next_offset) from consumer_offsets
         where topic = %(topic)s
     ), 0)
-    as consumed
+        as consumed

@@ -2,21 +2,27 @@
 -- Every counted ballot reaches every contest; a contest counted (not blank, not
 -- overvoted) gives at least one vote and at most as many as it allows selections.
 with option_counts as (
-    select contest_id, count(*) as options
+    select
+        contest_id,
+        count(*) as options
     from contest_options
     where election_id = %(election_id)s
     group by contest_id
 ),
 
 votes as (
-    select contest_id, sum(votes) as votes
+    select
+        contest_id,
+        sum(votes) as votes
     from option_totals
     where election_id = %(election_id)s
     group by contest_id
 ),
 
 region_votes as (
-    select contest_id, sum(votes) as votes
+    select
+        contest_id,
+        sum(votes) as votes
     from option_region_totals
     where election_id = %(election_id)s
     group by contest_id
@@ -24,8 +30,14 @@ region_votes as (
 
 ledger as (
     select
-        (select count(*) from checkins where election_id = %(election_id)s) as checkins,
-        (select count(*) from ballots where election_id = %(election_id)s) as stored_ballots
+        (
+            select count(*) from checkins
+            where election_id = %(election_id)s
+        ) as checkins,
+        (
+            select count(*) from ballots
+            where election_id = %(election_id)s
+        ) as stored_ballots
 )
 
 select
@@ -34,7 +46,7 @@ select
     coalesce(region_votes.votes, 0) as region_votes,
     coalesce(totals.ballots, 0) as ballots,
     coalesce(totals.ballots - totals.blank_ballots - totals.overvoted_ballots, 0)
-    as counted_ballots,
+        as counted_ballots,
     coalesce(totals.ballots - totals.blank_ballots - totals.overvoted_ballots, 0)
     * case
         when contests.kind = 'plurality' then contests.seats

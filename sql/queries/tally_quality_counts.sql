@@ -1,12 +1,18 @@
 -- Every aggregate count of one election now, beside what it stood at when last checked.
 with current_counts as (
-    select metric, item, value
+    select
+        metric,
+        item,
+        value
     from aggregate_cells
     where election_id = %(election_id)s
 ),
 
 previous as (
-    select metric, item, value
+    select
+        metric,
+        item,
+        value
     from aggregate_snapshots
     where election_id = %(election_id)s
 )

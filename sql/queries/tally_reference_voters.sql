@@ -17,12 +17,13 @@ select
     checkins.voter_id is not null as has_voted
 from voters
 inner join elections on elections.election_id = voters.election_id
-cross join lateral (
-    select
-        extract(
-            year from age((elections.opens_at at time zone 'UTC')::date, voters.birth_date)
-        )::integer as age
-) as ages
+cross join
+    lateral (
+        select
+            extract(
+                year from age((elections.opens_at at time zone 'UTC')::date, voters.birth_date)
+            )::integer as age
+    ) as ages
 left join checkins
     on checkins.election_id = voters.election_id and checkins.voter_id = voters.voter_id
 where voters.credential_sha256 = any(

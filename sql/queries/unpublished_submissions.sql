@@ -1,7 +1,9 @@
 -- Outbox events to publish: lost by the broker (acknowledged before, publish_attempts > 0),
 -- or never acknowledged and received more than a moment ago, so the API's own publish is
 -- not raced.
-select event_id, payload
+select
+    event_id,
+    payload
 from submissions
 where
     topic = %(topic)s

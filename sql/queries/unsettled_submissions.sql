@@ -9,8 +9,12 @@ from submissions
 where
     submissions.election_id = %(election_id)s
     and submissions.settled_at is null
-    and not exists (select 1 from checkins where checkins.receipt = submissions.receipt)
     and not exists (
-        select 1 from rejected_events where rejected_events.receipt = submissions.receipt
+        select 1 from checkins
+        where checkins.receipt = submissions.receipt
+    )
+    and not exists (
+        select 1 from rejected_events
+        where rejected_events.receipt = submissions.receipt
     )
 order by submissions.received_at

@@ -127,15 +127,15 @@ def registration_suites(rules: RollRules) -> dict[str, list[gxe.Expectation]]:
 
 def roll_rules(url: str, election_id: str) -> RollRules:
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute("select voting_age from elections where election_id = %s", (election_id,))
+        cur.execute(db.query("election_voting_age"), {"election_id": election_id})
         row = cur.fetchone()
         if row is None:
             raise UnknownElection(election_id)
-        cur.execute("select region_id from regions where election_id = %s", (election_id,))
+        cur.execute(db.query("election_region_ids"), {"election_id": election_id})
         region_ids = frozenset(r for (r,) in cur)
         cur.execute(db.query("precincts"), {"election_id": election_id})
         precinct_ids = frozenset(r for r, _population in cur)
-        cur.execute("select party_id from parties where election_id = %s", (election_id,))
+        cur.execute(db.query("election_party_ids"), {"election_id": election_id})
         party_ids = frozenset(p for (p,) in cur)
     return RollRules(election_id, row[0], region_ids, precinct_ids, party_ids)
 

@@ -25,8 +25,10 @@ import pandas as pd
 from psycopg2.extras import execute_values
 
 from tallyflow import db
-from tallyflow.elections.store import ElectionNotReady, UnknownElection, record_audit
+from tallyflow.elections.audit import record_audit
+from tallyflow.elections.store import ElectionNotReady, UnknownElection
 from tallyflow.registrations.synthetic import ROLL_COLUMNS, PrecinctWeight, synthetic_roll
+from tallyflow.votes.event import credential_sha256
 
 CHUNK_ROWS = 100_000
 GENDER_CODES = {
@@ -44,11 +46,6 @@ def new_credentials(count: int) -> list[str]:
     """``count`` fresh credentials of 128 random bits each."""
     raw = os.urandom(16 * count)
     return [raw[i : i + 16].hex() for i in range(0, 16 * count, 16)]
-
-
-def credential_sha256(credential: str) -> bytes:
-    """What the roll stores for a credential, and what a ballot's credential is matched by."""
-    return hashlib.sha256(credential.encode("ascii")).digest()
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ def _copy_voters(cur, election_id: str, voters: pd.DataFrame,
         credentials_sink(list(zip(voters["voter_id"], credentials, strict=True)))
     frame = voters.loc[:, list(ROLL_COLUMNS)].copy()
     frame.insert(0, "election_id", election_id)
-    frame["credential_sha256"] = ["\\x" + credential_sha256(c).hex() for c in credentials]
+    frame["credential_sha256"] = ["\\x" + credential_sha256(c) for c in credentials]
     buffer = io.StringIO()
     frame.to_csv(buffer, header=False, index=False, date_format="%Y-%m-%d")
     buffer.seek(0)
@@ -114,7 +111,7 @@ def load_roll(
     with db.connection(url) as conn, conn.cursor() as cur:
         roll = election_roll(cur, election_id)
         _require_editable(roll)
-        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"roll:{election_id}",))
+        cur.execute(db.query("lock_roll"), {"election_id": election_id})
         if replace:
             cur.execute(db.query("delete_roll"), {"election_id": election_id})
         for start in range(0, total, CHUNK_ROWS):
@@ -146,7 +143,7 @@ def seed_registrations(
     with db.connection(url) as conn, conn.cursor() as cur:
         roll = election_roll(cur, election_id)
         _require_editable(roll)
-        cur.execute("select count(*) from voters where election_id = %s", (election_id,))
+        cur.execute(db.query("registered_voters"), {"election_id": election_id})
         existing = cur.fetchone()[0]
     if existing and not replace:
         raise ElectionNotReady(
@@ -268,7 +265,7 @@ def import_roll(
     with db.connection(url) as conn, conn.cursor() as cur:
         roll = election_roll(cur, election_id)
         _require_editable(roll)
-        cur.execute("select voter_id from voters where election_id = %s", (election_id,))
+        cur.execute(db.query("roll_voter_ids"), {"election_id": election_id})
         seen = {voter_id for (voter_id,) in cur}
     precincts = {p.region_id for p in roll.precincts}
 
@@ -326,7 +323,7 @@ def require_test_mode(url: str, election_id: str) -> None:
     """Plaintext credentials are written to a file only for a test-mode election (its
     definition says ``"test_mode": true``): a real roll's credentials never sit on disk."""
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute("select is_test from elections where election_id = %s", (election_id,))
+        cur.execute(db.query("election_is_test"), {"election_id": election_id})
         row = cur.fetchone()
     if row is None:
         raise UnknownElection(election_id)

@@ -26,10 +26,10 @@ import psycopg2
 
 from tallyflow import db
 from tallyflow.elections.definition import schema_errors
-from tallyflow.registrations.roll import credential_sha256
 from tallyflow.votes.event import (
     SCHEMA_VERSION,
     DuplicateField,
+    credential_digest,
     event_problem,
     loads_event,
     receipt_of,
@@ -133,7 +133,7 @@ class Caster:
                                 ), None
             cur.execute(db.query("casting_voter"), {
                 "election_id": election_id,
-                "credential_sha256": credential_sha256(event["credential"])})
+                "credential_sha256": credential_digest(event["credential"])})
             if cur.fetchone() is None:
                 return _problem(403, "The credential is not on the roll",
                                 f"no voter of {election_id} has this credential; nothing was "

@@ -226,11 +226,21 @@ def read_event(value: bytes | None) -> ReadEvent:
     election_id = event.get("election_id") if _is_id(event.get("election_id")) else None
     return ReadEvent(
         event_id, election_id,
-        hashlib.sha256(credential.encode(errors="surrogatepass")).hexdigest()
-        if credential is not None else None,
+        credential_sha256(credential) if credential is not None else None,
         receipt_of(event_id, credential) if event_id and credential is not None else None,
         event["contests"] if problem is None else None,
         problem)
+
+
+def credential_digest(credential: str) -> bytes:
+    """A credential's SHA-256: what the roll stores, and what a ballot's credential is
+    matched by (the credential itself is kept nowhere)."""
+    return hashlib.sha256(credential.encode(errors="surrogatepass")).digest()
+
+
+def credential_sha256(credential: str) -> str:
+    """:func:`credential_digest` in hex, as lookups and rejected events carry it."""
+    return credential_digest(credential).hex()
 
 
 def receipt_of(event_id: str, credential: str) -> str:

@@ -232,7 +232,7 @@ def release_ballot_groups(url: str, seconds: float, reason: str) -> None:
 def try_tally_lock(conn) -> bool:
     """Take the tally's session lock on ``conn``; False when another tally holds it."""
     with conn.cursor() as cur:
-        cur.execute("select pg_try_advisory_lock(%s)", (TALLY_LOCK_ID,))
+        cur.execute(db.query("try_tally_lock"), {"lock_id": TALLY_LOCK_ID})
         return cur.fetchone()[0]
 
 

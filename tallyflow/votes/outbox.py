@@ -147,6 +147,5 @@ def waiting(url: str) -> int:
     """Receipted ballots not yet counted or rejected, over every election (kept here, so
     nothing the broker loses is lost with it)."""
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute("select count(*) from submissions where settled_at is null "
-                    "and payload is not null")
+        cur.execute(db.query("outbox_waiting"))
         return cur.fetchone()[0]

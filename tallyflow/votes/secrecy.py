@@ -10,9 +10,10 @@ of 32 hex digits removed, so no selection it may hold sits next to a credential.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
+
+from tallyflow.votes.event import credential_sha256
 
 CREDENTIAL_LIKE = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])")
 REMOVED_CREDENTIAL = b"[credential removed]"
@@ -32,7 +33,7 @@ def kept_payload(value: bytes | None) -> bytes | None:
     kept = {key: item for key, item in event.items() if key not in ("credential", "contests")}
     credential = event.get("credential")
     if isinstance(credential, str):
-        kept["credential_sha256"] = hashlib.sha256(credential.encode()).hexdigest()
+        kept["credential_sha256"] = credential_sha256(credential)
     elif credential is not None:
         kept["credential"] = "[removed]"
     if "contests" in event:

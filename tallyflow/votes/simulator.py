@@ -7,8 +7,9 @@
 - The sending rate follows a voting-day curve squeezed into the run: a morning rise, a
   lunch dip and an evening peak, averaging the requested rate.
 - ``invalid_ratio`` of the events are bad on purpose, spread over: malformed JSON, unknown
-  credentials, unknown options, overvotes, second ballots, and ballots stamped before the
-  opening or after the closing.
+  credentials, unknown options, overvotes, second ballots, and ballots that claim to come
+  before the opening or after the closing (a backdating attempt: the tally judges them by
+  the broker's time, so they count or are rejected like any other ballot sent now).
 """
 
 from __future__ import annotations
@@ -75,8 +76,7 @@ def read_credentials(path: Path) -> dict[str, str]:
 
 def _election(url: str, election_id: str) -> tuple[dict, list[ContestRule], dict[str, str]]:
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute("select opens_at, closes_at from elections where election_id = %s",
-                    (election_id,))
+        cur.execute(db.query("election_times"), {"election_id": election_id})
         row = cur.fetchone()
         if row is None:
             raise UnknownElection(election_id)
@@ -84,11 +84,9 @@ def _election(url: str, election_id: str) -> tuple[dict, list[ContestRule], dict
         rules: dict[str, list] = {}
         for _e, contest_id, option_id, max_selections in cur.fetchall():
             rules.setdefault(contest_id, [max_selections, []])[1].append(option_id)
-        cur.execute("select contest_id, kind from contests where election_id = %s "
-                    "order by ballot_order", (election_id,))
+        cur.execute(db.query("election_contest_kinds"), {"election_id": election_id})
         contests = [ContestRule(c, kind, tuple(rules[c][1]), rules[c][0]) for c, kind in cur]
-        cur.execute("select voter_id, region_id from voters where election_id = %s",
-                    (election_id,))
+        cur.execute(db.query("roll_voter_regions"), {"election_id": election_id})
         regions = dict(cur.fetchall())
     return {"opens_at": row[0], "closes_at": row[1]}, contests, regions
 

@@ -6,8 +6,8 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from tallyflow import db
-from tallyflow.certification import due_elections
-from tests.dags.test_election_dags import _dag, _task_states
+from tallyflow.elections.lifecycle import elections_to_certify
+from tests.dags.conftest import load_dag, task_states
 
 STEPS = ["choose_election", "close", "drain", "recount", "reconcile", "tabulate", "certify"]
 
@@ -36,12 +36,12 @@ def test_certify_election_picks_up_a_closed_election_and_certifies_it(
         # judged against when the election was really opened.
         cur.execute("update election_audit_log set recorded_at = %s "
                     "where election_id = %s and action = 'open'", (opened, eid))
-    assert due_elections(postgres_url)[0] == eid
+    assert elections_to_certify(postgres_url)[0] == eid
 
-    run = _dag("certify_election").test()
+    run = load_dag("certify_election").test()
 
-    assert run.state == "success", _task_states(run)
-    assert _task_states(run) == dict.fromkeys(STEPS, "success")
+    assert run.state == "success", task_states(run)
+    assert task_states(run) == dict.fromkeys(STEPS, "success")
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select status from elections where election_id = %s", (eid,))
         assert cur.fetchone() == ("certified",)
@@ -52,10 +52,10 @@ def test_certify_election_picks_up_a_closed_election_and_certifies_it(
     text = published.read_text(encoding="utf-8").rstrip("\n")
     assert hashlib.sha256(text.encode()).hexdigest() == digest
     assert '"votes":25' in text
-    assert eid not in due_elections(postgres_url)
+    assert eid not in elections_to_certify(postgres_url)
 
-    again = _dag("certify_election").test(run_conf={"election_id": eid})
+    again = load_dag("certify_election").test(run_conf={"election_id": eid})
 
-    states = _task_states(again)
+    states = task_states(again)
     assert states.pop("choose_election") == "success"
     assert set(states.values()) == {"skipped"}  # already certified: nothing to do

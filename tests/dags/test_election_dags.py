@@ -7,18 +7,8 @@ import uuid
 import pytest
 
 from tallyflow import db
-from tallyflow.elections import store
-from tests.conftest import REPO_ROOT
-
-
-def _dag(dag_id: str):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(REPO_ROOT / "dags" / f"{dag_id}.py")).dags[dag_id]
-
-
-def _task_states(run) -> dict[str, str]:
-    return {ti.task_id: ti.state for ti in run.get_task_instances()}
+from tallyflow.elections import lifecycle, store
+from tests.dags.conftest import load_dag, task_states
 
 
 @pytest.fixture
@@ -38,9 +28,9 @@ def form() -> dict:
 
 def test_create_election_from_the_trigger_form(airflow_db, services_env, services_settings,
                                                postgres_url, form):
-    run = _dag("create_election").test(run_conf=form)
+    run = load_dag("create_election").test(run_conf=form)
 
-    assert run.state == "success", _task_states(run)
+    assert run.state == "success", task_states(run)
     election = store.get_election(postgres_url, form["election_id"])
     assert election["status"] == "scheduled"
     assert election["registered_voters"] == 1_500
@@ -58,7 +48,7 @@ def test_the_form_refuses_a_single_candidate(airflow_db, services_env, form):
     form["candidates"] = ["Only One"]
 
     with pytest.raises(ParamValidationError, match="candidates"):
-        _dag("create_election").test(run_conf=form)
+        load_dag("create_election").test(run_conf=form)
 
 
 def test_a_bad_form_fails_at_the_definition_check_and_stores_nothing(
@@ -67,10 +57,10 @@ def test_a_bad_form_fails_at_the_definition_check_and_stores_nothing(
     form["opens_at"] = "2026-11-22T10:00:00Z"
     form["closes_at"] = "2026-11-22T09:00:00Z"
 
-    run = _dag("create_election").test(run_conf=form)
+    run = load_dag("create_election").test(run_conf=form)
 
     assert run.state == "failed"
-    assert _task_states(run)["check_definition"] == "failed"
+    assert task_states(run)["check_definition"] == "failed"
     with pytest.raises(store.UnknownElection):
         store.get_election(postgres_url, form["election_id"])
 
@@ -81,14 +71,14 @@ def test_validate_registrations_on_demand_and_open_elections(
     from tallyflow.registrations.roll import seed_registrations
 
     election = new_election()
-    store.schedule_election(postgres_url, election.election_id)
+    lifecycle.schedule_election(postgres_url, election.election_id)
     seed_registrations(postgres_url, election.election_id, 300, seed=2)
 
-    checked = _dag("validate_registrations").test(run_conf={"election_id": election.election_id})
+    checked = load_dag("validate_registrations").test(run_conf={"election_id": election.election_id})
 
-    assert checked.state == "success", _task_states(checked)
-    opened = _dag("open_elections").test()
-    assert opened.state == "success", _task_states(opened)
+    assert checked.state == "success", task_states(checked)
+    opened = load_dag("open_elections").test()
+    assert opened.state == "success", task_states(opened)
     assert store.get_election(postgres_url, election.election_id)["status"] == "open"
 
 
@@ -103,7 +93,7 @@ def test_validate_registrations_fails_on_a_defective_roll(
         cur.execute("update voters set region_id = 'north' where election_id = %s "
                     "and voter_id = 'V0000001'", (election.election_id,))
 
-    run = _dag("validate_registrations").test(run_conf={"election_id": election.election_id})
+    run = load_dag("validate_registrations").test(run_conf={"election_id": election.election_id})
 
     assert run.state == "failed"
     latest = {r["suite_name"]: r for r in
@@ -120,7 +110,7 @@ def test_tally_votes_drains_the_votes_topic(airflow_db, services_env, services_s
                                             tmp_path):
     from confluent_kafka import Producer
 
-    from tallyflow.certification import close_election
+    from tallyflow.elections.lifecycle import close_election
     from tallyflow.votes.event import VoteEvent
     from tests.conftest import open_for_voting
 
@@ -133,11 +123,11 @@ def test_tally_votes_drains_the_votes_topic(airflow_db, services_env, services_s
         producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
     assert producer.flush(30) == 0
 
-    run = _dag("tally_votes").test(run_conf={"drain": True, "seconds": 120})
+    run = load_dag("tally_votes").test(run_conf={"drain": True, "seconds": 120})
 
     # The election is open: its ballots are counted in groups of TALLYFLOW_BALLOT_GROUP (5,
     # the default) per precinct, leaving at least as many for the next group.
-    assert run.state == "success", _task_states(run)
+    assert run.state == "success", task_states(run)
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select option_id, votes from option_totals where election_id = %s",
                     (election.election_id,))
@@ -146,8 +136,8 @@ def test_tally_votes_drains_the_votes_topic(airflow_db, services_env, services_s
 
     # Closed, the rest is counted.
     close_election(postgres_url, election.election_id, actor="test")
-    run = _dag("tally_votes").test(run_conf={"drain": True, "seconds": 120})
-    assert run.state == "success", _task_states(run)
+    run = load_dag("tally_votes").test(run_conf={"drain": True, "seconds": 120})
+    assert run.state == "success", task_states(run)
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select option_id, votes from option_totals where election_id = %s",
                     (election.election_id,))

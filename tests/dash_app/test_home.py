@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from dash import html
 
 from dash_app import queries
 from dash_app.tables import elections_table
+from tests.dash_app.conftest import page_text
 
 
-def _text(component) -> str:
-    if isinstance(component, str):
-        return component
-    children = getattr(component, "children", None)
-    if children is None:
-        return ""
-    if not isinstance(children, list):
-        children = [children]
-    return " ".join(_text(child) for child in children)
-
-
+@pytest.mark.fast
 def test_elections_table_from_literal_rows():
     table = elections_table([
         {"election_id": "a", "title": "<b>Mayor</b>", "status": "open", "is_test": True,
@@ -29,13 +21,14 @@ def test_elections_table_from_literal_rows():
     ])
 
     assert isinstance(table, html.Table)
-    text = _text(table)
+    text = page_text(table)
     assert "<b>Mayor</b>" in text  # shown as text, never as markup
     assert "open  test" in text and "2026-11-03 07:00" in text and "2026-11-03 19:00" in text
 
 
+@pytest.mark.fast
 def test_no_elections_says_how_to_create_one():
-    assert "create_election" in _text(elections_table([]))
+    assert "create_election" in page_text(elections_table([]))
 
 
 def test_public_elections_reads_what_anyone_may_see(postgres_url, new_election):
@@ -63,10 +56,11 @@ def test_data_docs_are_served_from_the_state_directory(services_env, services_se
     assert client.get("/data-docs/../../secrets/postgres-password").status_code == 404
 
 
+@pytest.mark.fast
 def test_results_are_unofficial_until_certified():
     from dash_app.tables import results_label
 
-    assert _text(results_label({"election_id": "a", "certificate_sha256": None})) == \
+    assert page_text(results_label({"election_id": "a", "certificate_sha256": None})) == \
         "Unofficial"
-    official = _text(results_label({"election_id": "a", "certificate_sha256": "ab" * 32}))
+    official = page_text(results_label({"election_id": "a", "certificate_sha256": "ab" * 32}))
     assert official.startswith("Official") and "abababababababab…" in official

@@ -13,7 +13,7 @@ import dash_app.app  # noqa: F401  (pages register with the app, so it comes fir
 from dash_app import figures
 from dash_app.results import Cell, completeness, contest_results, results_document, suppress
 from tallyflow import db
-from tests.dash_app.test_home import _text
+from tests.dash_app.conftest import page_text
 
 T = datetime(2026, 11, 3, 7, tzinfo=UTC)
 
@@ -55,6 +55,7 @@ def _raw(**changes) -> dict:
     return raw
 
 
+@pytest.mark.fast
 def test_small_cells_are_hidden_and_cannot_be_recovered_by_subtraction():
     assert suppress({"a": 3, "b": 50, "c": 20}) == {
         "a": Cell(None, "< 10"), "b": Cell(50, "50"), "c": Cell(None, "< 10")}
@@ -64,6 +65,7 @@ def test_small_cells_are_hidden_and_cannot_be_recovered_by_subtraction():
     assert suppress({"a": 5}, k=5) == {"a": Cell(5, "5")}
 
 
+@pytest.mark.fast
 def test_contest_results_leader_margin_and_threshold():
     mayor, tram = contest_results(_raw(), too_close=0.5)
 
@@ -75,12 +77,14 @@ def test_contest_results_leader_margin_and_threshold():
     assert not contest_results(_raw(), too_close=0.1)[0]["too_close"]
 
 
+@pytest.mark.fast
 def test_completeness_counts_regions_reporting():
     assert completeness(_raw()) == {"ballots": 1000, "registered": 2000,
                                     "turnout_percent": 50.0, "regions_reporting": 1,
                                     "regions": 2}
 
 
+@pytest.mark.fast
 def test_an_embargo_hides_tallies_until_the_close():
     raw = _raw()
     raw["election"] = {**raw["election"], "is_tally_embargoed": True}
@@ -94,6 +98,7 @@ def test_an_embargo_hides_tallies_until_the_close():
     assert results_document({**raw, "election": closed})["contests"]
 
 
+@pytest.mark.fast
 def test_figures_from_literal_rows():
     mayor = contest_results(_raw())[0]
 
@@ -112,15 +117,16 @@ def test_figures_from_literal_rows():
     assert figures.timeline(_raw()["timeline"])["data"][0]["y"] == [400, 1000]
 
 
+@pytest.mark.fast
 def test_the_page_shows_names_as_text_and_labels_official_results():
     from dash_app.pages.election import results_body
 
-    text = _text(results_body(_raw()))
+    text = page_text(results_body(_raw()))
     assert "Unofficial" in text and "Too close to call: Ann leads by 0.2 points" in text
     assert "1,000" in text and "50.0%" in text and "1 of 2" in text
     assert "<script>alert(1)</script>" not in text  # a name is a figure label, not markup
     certified = {**_raw()["election"], "status": "certified", "certificate_sha256": "cd" * 32}
-    official = _text(results_body(_raw(election=certified)))
+    official = page_text(results_body(_raw(election=certified)))
     assert "Official" in official and "cdcdcdcdcdcdcdcd…" in official
 
 
@@ -149,7 +155,7 @@ def test_a_poll_sends_only_what_changed(services_env, services_settings, postgre
         return plan_refresh(raw, shown, list(graphs), list(texts))
 
     body, _graphs, _texts, version = poll(None)  # first poll: the whole page
-    assert "Ada Okafor leads by" in _text(body)
+    assert "Ada Okafor leads by" in page_text(body)
     raw = load_results(services_settings.site_database_url, counted_election, "votes")
     graphs, texts = list(page_parts(raw)["graphs"]), list(page_parts(raw)["texts"])
 
@@ -181,11 +187,12 @@ def test_a_poll_sends_only_what_changed(services_env, services_settings, postgre
     assert poll(newer, graphs, texts)[0] is not no_update  # new status: whole page
 
 
+@pytest.mark.fast
 def test_an_unknown_or_bad_election_id_gets_a_friendly_page():
     from dash_app.pages.election import layout
 
-    assert "No such election" in _text(layout("<script>"))
-    assert "No such election" not in _text(layout("fine-id"))
+    assert "No such election" in page_text(layout("<script>"))
+    assert "No such election" not in page_text(layout("fine-id"))
 
 
 def test_results_export_as_json_and_csv(services_env, counted_election):
@@ -210,6 +217,7 @@ def test_results_export_as_json_and_csv(services_env, counted_election):
     assert client.get("/api/v1/elections/Bad%20Id/results.csv").status_code == 404
 
 
+@pytest.mark.fast
 def test_the_map_hides_small_precincts_leader_and_count():
     regions = [{"region_id": "big", "name": "Big", "registered": 900, "ballots": 400,
                 "leader_option_id": "ann"},
@@ -227,6 +235,7 @@ def test_the_map_hides_small_precincts_leader_and_count():
     assert "Tiny: < 10 ballots" in turnout["data"][0]["hovertext"][1]
 
 
+@pytest.mark.fast
 def test_the_map_draws_supplied_geojson():
     square = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
     regions = [{"region_id": "a", "name": "A", "registered": 100, "ballots": 60,

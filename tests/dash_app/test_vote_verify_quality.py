@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 import dash_app.app  # noqa: F401  (pages register with the app, so it comes first)
 from dash_app.pages import quality, verify, vote
-from tests.dash_app.test_home import _text
+from tests.dash_app.conftest import page_text
 
 BALLOT = {
     "election": {"election_id": "e"},
@@ -23,15 +25,17 @@ BALLOT = {
 }
 
 
+@pytest.mark.fast
 def test_the_ballot_form_has_a_field_per_contest():
     form = vote.ballot_form(BALLOT)
 
-    text = _text(form)
+    text = page_text(form)
     assert "<b>Ann</b> (Harbour)" not in text  # options are labels inside the controls
     assert "Choose one." in text and "Choose up to 2." in text
     assert "Ranked contests cannot be marked on this page yet." in text
 
 
+@pytest.mark.fast
 def test_the_ballot_body_is_what_the_casting_api_takes():
     body = vote.ballot_body(" ABCDEF0123456789ABCDEF0123456789 ", "north-1",
                             {"mayor": "ann", "council": ["a"], "parks": None}, "id-1")
@@ -43,24 +47,26 @@ def test_the_ballot_body_is_what_the_casting_api_takes():
                                  {"contest_id": "parks", "selections": []}]}
 
 
+@pytest.mark.fast
 def test_answers_read_as_sentences():
     counted = verify.answer_text(200, {"status": "counted", "note": "Your ballot was counted.",
                                        "counted_at": "2026-11-03T08:01:00Z",
                                        "received_at": "2026-11-03T08:00:12Z",
                                        "election_id": "e"})
-    assert "Counted at 2026-11-03T08:01:00Z (to the minute)" in _text(counted)
+    assert "Counted at 2026-11-03T08:01:00Z (to the minute)" in page_text(counted)
     refused = vote.answer_text(409, {"title": "The election is closed", "errors": ["closed"]})
-    assert "The election is closed" in _text(refused)
+    assert "The election is closed" in page_text(refused)
 
 
+@pytest.mark.fast
 def test_the_quality_page_lists_runs_with_their_reports():
     table = quality.runs_table([
         {"validated_at": datetime(2026, 11, 3, 8, tzinfo=UTC), "election_id": "e",
          "suite_name": "tally.counts", "is_passed": False, "evaluated_expectations": 1,
          "failed_expectations": 1, "report_url": "validations/x.html"}])
 
-    assert "tally.counts" in _text(table) and "FAILED" in _text(table)
-    assert "No check has run yet." in _text(quality.runs_table([]))
+    assert "tally.counts" in page_text(table) and "FAILED" in page_text(table)
+    assert "No check has run yet." in page_text(quality.runs_table([]))
 
 
 def test_vote_then_verify_through_the_casting_api(services_env, postgres_url, open_election):
@@ -71,13 +77,13 @@ def test_vote_then_verify_through_the_casting_api(services_env, postgres_url, op
                        ["dana-moss"], [{"type": "vote-contest", "contest": "mayor"}],
                        "0b6f7f55-4a07-4d1c-9d8e-0f4b0b6f7f55")
 
-    text = _text(answer)
+    text = page_text(answer)
     assert "Your ballot was received." in text
     receipt = answer.children[2].children
     assert len(receipt) == 64
-    assert "waiting to be counted" in _text(verify.check(1, receipt, receipt))
-    assert "Not a receipt" in _text(verify.check(1, "nope", "nope"))
+    assert "waiting to be counted" in page_text(verify.check(1, receipt, receipt))
+    assert "Not a receipt" in page_text(verify.check(1, "nope", "nope"))
     wrong = vote.cast(1, election.election_id, "0" * 32, region, [], [], "not-a-uuid")
-    assert "malformed" in _text(wrong)
+    assert "malformed" in page_text(wrong)
     runs = quality.refresh(None)
-    assert "registrations" in _text(runs) or "voters" in _text(runs)
+    assert "registrations" in page_text(runs) or "voters" in page_text(runs)

@@ -29,7 +29,7 @@ class Platform:
         self.env = env
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tallyflow", "up", *args],
+            [sys.executable, "-m", "tallyctl", "up", *args],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
@@ -58,7 +58,7 @@ class Platform:
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tallyflow", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "tallyctl", *args], env=env,
                           capture_output=True, text=True, timeout=180)
 
 
@@ -89,7 +89,7 @@ def _listeners(procs: list[psutil.Process]) -> set[tuple[str, int, str]]:
 
 def _open_smoke_election(settings: Settings) -> list[tuple[str, str, str]]:
     """The "smoke" election, open, with 50 voters: [(voter, credential, region)]."""
-    from tallyflow.elections import store
+    from tallyflow.elections import lifecycle, store
     from tallyflow.elections.definition import load_definition
     from tallyflow.registrations.quality import validate_registrations
     from tallyflow.registrations.roll import seed_registrations
@@ -102,8 +102,8 @@ def _open_smoke_election(settings: Settings) -> list[tuple[str, str, str]]:
     issued: list[tuple[str, str]] = []
     seed_registrations(url, "smoke", 50, seed=3, credentials_sink=issued.extend)
     validate_registrations(url, "smoke", settings.data_quality_dir)
-    store.schedule_election(url, "smoke")
-    store.open_election(url, "smoke")
+    lifecycle.schedule_election(url, "smoke")
+    lifecycle.open_election(url, "smoke")
     with db.connection(url) as conn, conn.cursor() as cur:
         cur.execute("select voter_id, region_id from voters where election_id = 'smoke'")
         regions = dict(cur.fetchall())

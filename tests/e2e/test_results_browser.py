@@ -75,7 +75,7 @@ def test_results_page_updates_without_reloading_while_votes_flow(
 
     def tally() -> None:
         run_micro_batches(spark, postgres_url, kafka_bootstrap, topic,
-                          list(range(services_settings.votes_partitions)), seconds=60,
+                          services_settings.votes_partition_ids, seconds=60,
                           stop_when_idle=True, say=lambda _m: None)
 
     _cast(kafka_bootstrap, topic, eid, credentials[:120])

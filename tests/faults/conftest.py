@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tallyctl.stack import Stack
+from tallyctl.stack.broker import object_store
+from tallyctl.stack.broker import server as broker_server
+from tallyctl.stack.process import free_port, port_is_open
 from tallyflow.settings import Settings
-from tallyflow.stack import Stack
-from tallyflow.stack.broker import object_store
-from tallyflow.stack.broker import server as broker_server
-from tallyflow.stack.process import free_port, port_is_open
 
 
 @pytest.fixture

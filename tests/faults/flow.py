@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
+from jobs.certify_election import Services, certify_election
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
 from tallyflow.votes.casting import Caster, receipt_of, receipt_status
@@ -155,3 +156,18 @@ def verdict(url: str, flow: BallotFlow) -> Verdict:
     pending = sum(receipt_status(url, r).body["status"] == "pending" for r in flow.api_receipts)
     return Verdict(len(flow.promised), len(lost), duplicated, pending,
                    totals == dict(Counter(flow.promised.values())))
+
+
+PARTITIONS = [0, 1, 2, 3]
+
+
+def certify_in_a_row(spark, url: str, bootstrap: str, topic: str, partitions, eid: str, tmp_path):
+    return certify_election(Services(
+        url, bootstrap, topic, partitions, spark, quality_dir=tmp_path / "gx",
+        certificates_dir=tmp_path / "certificates", say=lambda _m: None), eid, actor="test")
+
+
+def report(name: str, flow: BallotFlow, result, recovered: float) -> None:
+    print(f"\nreliability | {name} | {flow.cast} cast, {result.promised} promised | "
+          f"lost {result.lost} | duplicated {result.duplicated} | "
+          f"recovered in {recovered:.1f} s")

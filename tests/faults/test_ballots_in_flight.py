@@ -11,26 +11,18 @@ import pytest
 from confluent_kafka import Producer
 
 from tallyflow import db
-from tallyflow.certification import Services, certify_election
 from tallyflow.kafka import ensure_topics
 from tallyflow.votes.event import VoteEvent
-from tests.faults.flow import BallotFlow, tally_until_settled, verdict
+from tests.faults.flow import (
+    PARTITIONS,
+    BallotFlow,
+    certify_in_a_row,
+    report,
+    tally_until_settled,
+    verdict,
+)
 
 pytestmark = pytest.mark.slow
-
-PARTITIONS = [0, 1, 2, 3]
-
-
-def _certify(spark, url: str, bootstrap: str, topic: str, partitions, eid: str, tmp_path):
-    return certify_election(Services(
-        url, bootstrap, topic, partitions, spark, quality_dir=tmp_path / "gx",
-        certificates_dir=tmp_path / "certificates", say=lambda _m: None), eid, actor="test")
-
-
-def _report(name: str, flow: BallotFlow, result, recovered: float) -> None:
-    print(f"\nreliability | {name} | {flow.cast} cast, {result.promised} promised | "
-          f"lost {result.lost} | duplicated {result.duplicated} | "
-          f"recovered in {recovered:.1f} s")
 
 
 def test_a_broker_stopped_past_the_publish_timeout_loses_and_doubles_nothing(
@@ -53,11 +45,11 @@ def test_a_broker_stopped_past_the_publish_timeout_loses_and_doubles_nothing(
     recovered = time.monotonic() - resumed
 
     result = verdict(postgres_url, flow)
-    _report("SIGSTOP the broker for 5 s", flow, result, recovered)
+    report("SIGSTOP the broker for 5 s", flow, result, recovered)
     assert result.promised > 60 and flow.refused == 0
     assert (result.lost, result.duplicated, result.pending_receipts) == (0, 0, 0)
     assert result.totals_match
-    assert _certify(spark, postgres_url, bootstrap, topic, PARTITIONS, election.election_id,
+    assert certify_in_a_row(spark, postgres_url, bootstrap, topic, PARTITIONS, election.election_id,
                     tmp_path)["certificate_sha256"]
 
 
@@ -79,14 +71,14 @@ def test_partitions_the_settings_do_not_name_are_read(
                                     flow)
 
     result = verdict(postgres_url, flow)
-    _report("partitions the settings do not name", flow, result, recovered)
+    report("partitions the settings do not name", flow, result, recovered)
     assert (result.lost, result.duplicated, result.pending_receipts) == (0, 0, 0)
     assert result.totals_match
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select partition from consumer_offsets where topic = %s "
                     "and next_offset > 0 order by partition", (topic,))
         assert [row[0] for row in cur.fetchall()] == [0, 1, 2, 3, 4, 5]
-    assert _certify(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
+    assert certify_in_a_row(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
                     election.election_id, tmp_path)["certificate_sha256"]
 
 
@@ -116,5 +108,5 @@ def test_poison_events_are_rejected_as_malformed_and_the_ballots_after_them_coun
         cur.execute("select reason, count(*) from rejected_events where topic = %s "
                     "and partition = 0 and kafka_offset < 3 group by reason", (topic,))
         assert dict(cur.fetchall()) == {"malformed": 3}
-    assert _certify(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
+    assert certify_in_a_row(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
                     tmp_path)["certificate_sha256"]

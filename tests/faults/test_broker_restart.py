@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import Producer
 
+from jobs.certify_election import Services, certify_election
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
-from tallyflow.certification import Services, certify_election
 from tallyflow.votes.casting import Caster, receipt_status
 from tallyflow.votes.event import VoteEvent
 from tests.faults.conftest import kill_and_restart
@@ -42,7 +42,7 @@ def test_a_restarted_in_memory_broker_loses_no_receipted_ballot_and_certificatio
     eid = election.election_id
     stack = own_broker("memory")
     bootstrap, topic = stack.settings.kafka_bootstrap, stack.settings.votes_topic
-    partitions = list(range(stack.settings.votes_partitions))
+    partitions = stack.settings.votes_partition_ids
     said: list[str] = []
 
     def tally() -> None:

@@ -13,17 +13,23 @@ import uuid
 
 import pytest
 
+from jobs.spark import abandon, session
 from jobs.tally_votes import run_micro_batches
+from tallyctl.stack import Stack
+from tallyctl.stack.process import free_port_env
 from tallyflow import db
 from tallyflow.elections.definition import load_definition
 from tallyflow.elections.store import create_election
 from tallyflow.settings import Settings
-from tallyflow.stack import Stack
-from tallyflow.stack.process import free_port_env
-from tallyflow.stack.spark import abandon, session
 from tests.conftest import REPO_ROOT, open_for_voting
-from tests.faults.flow import BallotFlow, tally_until_settled, verdict
-from tests.faults.test_ballots_in_flight import PARTITIONS, _certify, _report
+from tests.faults.flow import (
+    PARTITIONS,
+    BallotFlow,
+    certify_in_a_row,
+    report,
+    tally_until_settled,
+    verdict,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -73,11 +79,11 @@ def test_postgres_killed_mid_election_loses_nothing_it_acknowledged(
         recovered = time.monotonic() - back
 
         result = verdict(url, flow)
-        _report("kill -9 PostgreSQL for 3 s", flow, result, recovered)
+        report("kill -9 PostgreSQL for 3 s", flow, result, recovered)
         assert flow.refused > 0  # 503s while it was down: nothing promised, nothing kept
         assert (result.lost, result.duplicated, result.pending_receipts) == (0, 0, 0)
         assert result.totals_match
-        assert _certify(spark, url, kafka_bootstrap, topic, PARTITIONS,
+        assert certify_in_a_row(spark, url, kafka_bootstrap, topic, PARTITIONS,
                         election.election_id, tmp_path)["certificate_sha256"]
     finally:
         stack.stop()
@@ -130,10 +136,10 @@ def test_spark_connect_killed_mid_election_loses_nothing(
         recovered = time.monotonic() - back
 
         result = verdict(postgres_url, flow)
-        _report("kill -9 Spark Connect", flow, result, recovered)
+        report("kill -9 Spark Connect", flow, result, recovered)
         assert (result.lost, result.duplicated, result.pending_receipts) == (0, 0, 0)
         assert result.totals_match
-        assert _certify(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
+        assert certify_in_a_row(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
                         tmp_path)["certificate_sha256"]
     finally:
         stack.stop()
@@ -172,7 +178,7 @@ def test_the_tally_killed_mid_batch_commits_nothing_twice(
     recovered = time.monotonic() - back
 
     result = verdict(postgres_url, flow)
-    _report("kill -9 the tally mid-batch", flow, result, recovered)
+    report("kill -9 the tally mid-batch", flow, result, recovered)
     assert (result.lost, result.duplicated, result.pending_receipts) == (0, 0, 0)
     assert result.totals_match
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
@@ -184,5 +190,5 @@ def test_the_tally_killed_mid_batch_commits_nothing_twice(
                     {"e": eid, "t": topic})
         (seen,) = cur.fetchone()
     assert consumed == seen  # counted + rejected = consumed: no batch half-committed
-    assert _certify(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
+    assert certify_in_a_row(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS, eid,
                     tmp_path)["certificate_sha256"]

@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 
+from tallyctl.stack import Stack, read_state
+from tallyctl.stack.process import free_port_env
 from tallyflow import db
 from tallyflow.kafka import ensure_topics, read_all, topic_partitions
 from tallyflow.settings import Settings
-from tallyflow.stack import Stack, read_state
-from tallyflow.stack.process import free_port_env
 
 pytestmark = pytest.mark.slow
 

@@ -11,22 +11,18 @@ from collections import Counter
 import psycopg2
 import pytest
 
+from jobs.certify_election import Services, certify_election
 from jobs.recount_election import recount
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
-from tallyflow.certification import (
-    CertificationRefused,
-    Services,
-    certify_election,
-    close_election,
-    drain,
-    reconcile,
-    tabulate,
-)
+from tallyflow.certification.drain import drain
+from tallyflow.certification.reconcile import reconcile
+from tallyflow.certification.steps import CertificationRefused
+from tallyflow.certification.tabulate import tabulate
+from tallyflow.elections.lifecycle import close_election
 from tallyflow.votes.event import VoteEvent
-from tests.api.test_casting_api import _ballot
-from tests.conftest import take_in_through_the_api
-from tests.jobs.test_tally_votes import MAYORS, PARTITIONS, _produce, _scenario
+from tests.conftest import ballot_body, take_in_through_the_api
+from tests.jobs.conftest import MAYORS, PARTITIONS, produce, scenario
 
 QUIET = {"say": lambda _m: None}
 
@@ -56,8 +52,8 @@ def test_certificate_matches_an_independent_count_and_locks_the_results(
 ):
     election, voters = open_election
     eid = election.election_id
-    messages, totals, rejects, counted, api = _scenario(election, voters, random.Random(11))
-    _produce(kafka_bootstrap, topic, messages)
+    messages, totals, rejects, counted, api = scenario(election, voters, random.Random(11))
+    produce(kafka_bootstrap, topic, messages)
     for event, taken_in in api:
         take_in_through_the_api(postgres_url, services.topic, event, taken_in)
 
@@ -108,7 +104,7 @@ def test_certificate_matches_an_independent_count_and_locks_the_results(
     assert client.get(f"/api/v1/elections/{eid}/certificate.html").data.decode() == page
     assert client.get("/api/v1/elections/no-such/certificate").status_code == 404
     cast = client.post(f"/api/v1/elections/{eid}/ballots",
-                       json=_ballot(voters[-1][1], voters[-1][2]))
+                       json=ballot_body(voters[-1][1], voters[-1][2]))
     assert cast.status_code == 409 and "closed" in cast.json["title"]
     row = next(r for r in public_elections(postgres_url) if r["election_id"] == eid)
     label = results_label(row)
@@ -139,7 +135,7 @@ def test_certificate_matches_an_independent_count_and_locks_the_results(
     # a late ballot is kept, rejected as closed, and changes no result
     _late_voter, late_credential, late_region = voters[-1]
     late = VoteEvent.ballot(eid, late_credential, late_region, {"mayor": [MAYORS[0]]})
-    _produce(kafka_bootstrap, topic, [(late.key, late.to_json())])
+    produce(kafka_bootstrap, topic, [(late.key, late.to_json())])
     run_micro_batches(services.spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
                       seconds=60, stop_when_idle=True, **QUIET)
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
@@ -196,7 +192,7 @@ def test_a_discrepancy_refuses_certification_and_names_it(
     eid = election.election_id
     events = [VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[i % 3]]})
               for i, (_voter, credential, region) in enumerate(voters[:60])]
-    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in events])
+    produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in events])
     offsets = _certify_steps(services, eid)
     tamper, mend, (check, where) = TAMPERING[tampering]
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
@@ -237,7 +233,7 @@ def test_a_tie_is_broken_by_the_seeded_lot_reproducibly(
                                {"mayor": [MAYORS[i % 2]], "council": ["hana-ito", "june-abara"]
                                 if i % 2 else ["ivan-petrov", "june-abara"]})
               for i, (_voter, credential, region) in enumerate(voters[:40])]
-    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in events])
+    produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in events])
 
     certified = certify_election(services, eid, actor="test")
 
@@ -302,11 +298,11 @@ def test_ballots_after_the_close_are_rejected_and_reconciliation_still_holds(
     eid = election.election_id
     on_time = [VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[1]]})
                for _voter, credential, region in voters[:30]]
-    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in on_time])
+    produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in on_time])
     offsets = _certify_steps(services, eid)
     late = [VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[2]]})
             for _voter, credential, region in voters[30:40]]
-    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in late])
+    produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in late])
     run_micro_batches(services.spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
                       seconds=60, stop_when_idle=True, **QUIET)  # the running tally goes on
     recount(services.spark, postgres_url, eid)

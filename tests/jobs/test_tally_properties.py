@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from jobs.tally_votes import attach_voters, classify, increments, outcomes, reference_frame
+from jobs.tally_increments import increments
+from jobs.tally_transforms import attach_voters, classify, outcomes, reference_frame
 
 T0 = datetime(2026, 11, 3, 9, 0)
 VOTERS = [(f"h{i}", f"v{i}", f"r{i % 2}") for i in range(6)]

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from pyspark.testing import assertDataFrameEqual
 
-from jobs.tally_votes import (
+from jobs.tally_increments import increments
+from jobs.tally_transforms import (
     PARSED_EVENT,
     attach_voters,
     classify,
     contest_marks,
-    increments,
     outcomes,
     parse_events,
     reference_frame,

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
 
 from confluent_kafka import Producer
 
@@ -17,76 +16,7 @@ from jobs.tally_votes import run_micro_batches
 from tallyflow import db
 from tallyflow.votes.event import VoteEvent
 from tests.conftest import REPO_ROOT, take_in_through_the_api
-
-PARTITIONS = [0, 1, 2, 3]
-MAYORS = ["dana-moss", "eli-brandt", "farah-nasser", "gus-lindqvist"]
-COUNCIL = ["hana-ito", "ivan-petrov", "june-abara", "kofi-mensah", "lena-vogel"]
-PARKS = ["playground", "bike-paths", "lake-cleanup", "dog-park"]
-
-
-def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                         "linger.ms": 20})
-    for key, value in messages:
-        producer.produce(topic, value, key=key)
-        producer.poll(0)
-    assert producer.flush(30) == 0
-
-
-def _scenario(election, voters, rng: random.Random):
-    """Events with a known outcome: (messages, expected option totals, rejects, counted,
-    API ballots as (event, when the API took it in))."""
-    eid = election.election_id
-    messages, totals, rejects, counted, api = [], Counter(), Counter(), [], []
-
-    def send(event: VoteEvent) -> None:
-        messages.append((event.key, event.to_json()))
-
-    for voter_id, credential, region in voters[:250]:
-        mayor = [rng.choice(MAYORS)]
-        council = rng.sample(COUNCIL, rng.choice([0, 1, 2]))
-        parks = rng.sample(PARKS, rng.randint(0, 4))
-        send(VoteEvent.ballot(eid, credential, region,
-                              {"mayor": mayor, "council": council, "park-priorities": parks}))
-        counted.append((voter_id, region))
-        for contest, chosen in (("mayor", mayor), ("council", council),
-                                ("park-priorities", parks)):
-            for option in chosen:
-                totals[(contest, option, region)] += 1
-    voter_id, credential, region = voters[250]  # overvoted mayor; the council still counts
-    send(VoteEvent.ballot(eid, credential, region,
-                          {"mayor": MAYORS[:2], "council": ["hana-ito"]}))
-    counted.append((voter_id, region))
-    totals[("council", "hana-ito", region)] += 1
-    voter_id, credential, region = voters[251]  # a blank ballot
-    send(VoteEvent.ballot(eid, credential, region, {}))
-    counted.append((voter_id, region))
-    bad = voters[252:]
-    send(VoteEvent.ballot(eid, "f" * 32, "east-a", {"mayor": [MAYORS[0]]}))
-    rejects["unknown_credential"] += 1
-    send(VoteEvent.ballot("no-such-election", bad[0][1], "east-a", {"mayor": [MAYORS[0]]}))
-    rejects["unknown_election"] += 1
-    send(VoteEvent.ballot(eid, bad[1][1], bad[1][2], {"sheriff": ["x"]}))
-    rejects["unknown_contest"] += 1
-    send(VoteEvent.ballot(eid, bad[2][1], bad[2][2], {"mayor": ["nobody"]}))
-    rejects["unknown_option"] += 1
-    # The casting API's record judges its ballots (``take_in_through_the_api``): one it took
-    # in before the opening is not counted, however late its outbox publishes it. The time
-    # an event claims is not believed: one claiming to come after the close counts.
-    api.append((VoteEvent.ballot(eid, bad[3][1], bad[3][2], {"mayor": [MAYORS[1]]}),
-                election.opens_at - timedelta(minutes=5)))
-    rejects["not_open"] += 1
-    send(VoteEvent.ballot(eid, bad[4][1], bad[4][2], {"mayor": [MAYORS[1]]},
-                          received_at=election.closes_at + timedelta(minutes=5)))
-    counted.append((bad[4][0], bad[4][2]))
-    totals[("mayor", MAYORS[1], bad[4][2])] += 1
-    messages.append((b"junk", b"{this is not json"))
-    rejects["malformed"] += 1
-    rng.shuffle(messages)
-    for _voter_id, credential, region in voters[:20]:  # second ballots, after the first
-        send(VoteEvent.ballot(eid, credential, region, {"mayor": [MAYORS[0]]}))
-        rejects["duplicate"] += 1
-    return messages, totals, rejects, counted, api
+from tests.jobs.conftest import MAYORS, PARTITIONS, produce, scenario
 
 
 def _aggregates(url: str, election_id: str) -> dict:
@@ -125,8 +55,8 @@ def test_every_aggregate_matches_an_independent_count(
     spark, postgres_url, kafka_bootstrap, topic, open_election
 ):
     election, voters = open_election
-    messages, totals, rejects, counted, api = _scenario(election, voters, random.Random(4))
-    _produce(kafka_bootstrap, topic, messages)
+    messages, totals, rejects, counted, api = scenario(election, voters, random.Random(4))
+    produce(kafka_bootstrap, topic, messages)
     for event, taken_in in api:
         take_in_through_the_api(postgres_url, topic, event, taken_in)
 
@@ -169,8 +99,8 @@ def test_killing_the_tally_mid_batch_loses_nothing_and_counts_nothing_twice(
     services_env, postgres_url, kafka_bootstrap, topic, open_election
 ):
     election, voters = open_election
-    messages, totals, _rejects, counted, _api = _scenario(election, voters, random.Random(5))
-    _produce(kafka_bootstrap, topic, messages)
+    messages, totals, _rejects, counted, _api = scenario(election, voters, random.Random(5))
+    produce(kafka_bootstrap, topic, messages)
     # Each ballot counted at once (no groups, see tests/security/test_ballot_groups.py).
     env = {**os.environ, "TALLYFLOW_VOTES_TOPIC": topic, "TALLYFLOW_BALLOT_GROUP": "1"}
     command = [sys.executable, "-m", "jobs.tally_votes", "--drain", "--seconds", "120"]
@@ -230,7 +160,7 @@ def test_a_backlog_larger_than_a_batch_drains_in_capped_batches(
                                {"mayor": [MAYORS[0]]}) for _v, credential, region in voters[:60]]
     # One produce batch per partition: Tansu's watermark then says each partition ends
     # one event past the batch's first offset, far before its real end.
-    _produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in events])
+    produce(kafka_bootstrap, topic, [(e.key, e.to_json()) for e in events])
 
     results = run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, PARTITIONS,
                                 seconds=120, stop_when_idle=True, max_per_partition=6,
@@ -252,8 +182,8 @@ def test_ballots_are_judged_by_their_own_time_when_the_election_opens_and_closes
 
     from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-    from tallyflow.certification import close_election
-    from tallyflow.elections import store
+    from tallyflow.elections import lifecycle
+    from tallyflow.elections.lifecycle import close_election
     from tallyflow.registrations.quality import validate_registrations
     from tallyflow.registrations.roll import seed_registrations
 
@@ -262,7 +192,7 @@ def test_ballots_are_judged_by_their_own_time_when_the_election_opens_and_closes
     issued: list[tuple[str, str]] = []
     seed_registrations(postgres_url, eid, 500, seed=11, credentials_sink=issued.extend)
     validate_registrations(postgres_url, eid, tmp_path)
-    store.schedule_election(postgres_url, eid)
+    lifecycle.schedule_election(postgres_url, eid)
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select voter_id, region_id from voters where election_id = %s", (eid,))
         regions = dict(cur.fetchall())
@@ -284,7 +214,7 @@ def test_ballots_are_judged_by_their_own_time_when_the_election_opens_and_closes
     for thread in threads:
         thread.start()
     time.sleep(2.0)
-    store.open_election(postgres_url, eid, actor="test")
+    lifecycle.open_election(postgres_url, eid, actor="test")
     time.sleep(2.5)
     close_election(postgres_url, eid, actor="test")
     for thread in threads:

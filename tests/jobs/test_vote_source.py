@@ -6,7 +6,9 @@ import hashlib
 import json
 from datetime import datetime
 
-from jobs.tally_votes import PARSED_EVENT, with_voters
+import pytest
+
+from jobs.tally_transforms import PARSED_EVENT, with_voters
 from jobs.vote_source import LOOKUP_FIELDS, credential_keys
 
 CREDENTIAL = "0123456789abcdef0123456789abcdef"
@@ -17,6 +19,7 @@ def _value(**fields) -> bytes:
     return json.dumps({"election_id": "e", "credential": CREDENTIAL, **fields}).encode()
 
 
+@pytest.mark.fast
 def test_credential_keys_reads_the_election_and_hashes_the_credential():
     values = [
         _value(),

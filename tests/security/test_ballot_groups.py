@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
-from tallyflow.certification import close_election
+from tallyflow.elections.lifecycle import close_election
 from tallyflow.votes import ledger
 from tallyflow.votes.event import VoteEvent
 from tallyflow.votes.secrecy import ballot_group_cut

@@ -11,7 +11,7 @@ from confluent_kafka import Producer
 from jobs.tally_votes import run_micro_batches
 from jobs.vote_source import event_keys
 from tallyflow import db
-from tallyflow.certification import close_election
+from tallyflow.elections.lifecycle import close_election
 from tallyflow.votes.event import VoteEvent
 from tests.conftest import take_in_through_the_api
 

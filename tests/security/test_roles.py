@@ -125,8 +125,8 @@ def test_init_on_an_external_database_gives_airflow_a_role_of_its_own(
     import uuid
     from urllib.parse import urlsplit
 
+    from tallyctl.stack import Stack
     from tallyflow.settings import Settings, database_name, with_database
-    from tallyflow.stack import Stack
 
     home = tmp_path / "init"
     shutil.copytree(services_settings.secrets_dir, home / "secrets")  # the same passwords

@@ -7,15 +7,10 @@ import json
 
 import pytest
 
-from tallyflow.certification import (
-    _contest_result,
-    build_certificate,
-    canonical_json,
-    certificate_digest,
-    certificate_html,
-    elect,
-    lot_order,
-)
+from tallyflow.certification.certificate import build_certificate, certificate_digest
+from tallyflow.certification.page import certificate_html
+from tallyflow.elections.definition import canonical_json
+from tallyflow.tabulation import contest_result, elect, lot_order
 
 ROLL = "ab" * 32
 
@@ -26,17 +21,20 @@ def _lot_key(contest_id: str, option_id: str) -> str:
     return hashlib.sha256(f"{seed}|{option_id}".encode()).hexdigest()
 
 
+@pytest.mark.fast
 def test_plurality_with_no_tie_elects_the_most_votes():
     assert elect("mayor", {"ann": 5, "bob": 9, "cy": 2}, 1, ROLL) == (["bob"], None)
     assert elect("council", {"ann": 5, "bob": 9, "cy": 2}, 2, ROLL) == (["bob", "ann"], None)
 
 
+@pytest.mark.fast
 def test_a_tie_within_the_seats_needs_no_lot():
     winners, tie = elect("council", {"ann": 5, "bob": 5, "cy": 2}, 2, ROLL)
 
     assert sorted(winners) == ["ann", "bob"] and tie is None
 
 
+@pytest.mark.fast
 def test_a_tie_for_the_last_seat_is_broken_by_the_seeded_lot():
     winners, tie = elect("council", {"ann": 9, "bob": 4, "cy": 4, "dee": 4}, 2, ROLL)
 
@@ -47,6 +45,7 @@ def test_a_tie_for_the_last_seat_is_broken_by_the_seeded_lot():
     assert tie["draw"] == sorted(["bob", "cy", "dee"], key=lambda o: _lot_key("council", o))
 
 
+@pytest.mark.fast
 def test_the_lot_is_reproducible_and_depends_on_the_roll():
     options = [f"option-{i}" for i in range(8)]
 
@@ -67,33 +66,35 @@ def test_the_lot_is_reproducible_and_depends_on_the_roll():
         (0, 0, "1/2", False),
     ],
 )
+@pytest.mark.fast
 def test_yes_no_against_its_threshold(yes, no, threshold, passes):
     contest = {"contest_id": "q", "title": "Q", "kind": "yes_no", "seats": 1,
                "threshold": threshold,
                "options": [{"option_id": "yes", "name": "Yes", "party_id": None, "votes": yes},
                            {"option_id": "no", "name": "No", "party_id": None, "votes": no}]}
 
-    result = _contest_result(contest, {("contest_ballots", "q"): yes + no}, ROLL)
+    result = contest_result(contest, {("contest_ballots", "q"): yes + no}, ROLL)
 
     assert result["passes"] is passes
     assert result["winners"] == (["yes"] if passes else ["no"])
     assert result["ballots"] == yes + no
 
 
+@pytest.mark.fast
 def test_approval_shares_are_of_all_votes_cast():
     contest = {"contest_id": "parks", "title": "Parks", "kind": "approval", "seats": 1,
                "threshold": None,
                "options": [{"option_id": "a", "name": "A", "party_id": None, "votes": 30},
                            {"option_id": "b", "name": "B", "party_id": None, "votes": 10}]}
 
-    result = _contest_result(contest, {}, ROLL)
+    result = contest_result(contest, {}, ROLL)
 
     assert result["winners"] == ["a"]
     assert [o["share_percent"] for o in result["options"]] == ["75.00", "25.00"]
 
 
 def _certificate(title: str = "Mayor") -> dict:
-    contest = _contest_result(
+    contest = contest_result(
         {"contest_id": "mayor", "title": title, "kind": "plurality", "seats": 1,
          "threshold": None,
          "options": [{"option_id": "ann", "name": "<script>alert(1)</script>",
@@ -111,6 +112,7 @@ def _certificate(title: str = "Mayor") -> dict:
         {1: 5, 0: 3}, {"validation_run_ids": [1], "reports": {}})
 
 
+@pytest.mark.fast
 def test_the_same_count_gives_the_same_certificate_and_digest():
     first, second = _certificate(), _certificate()
 
@@ -125,6 +127,7 @@ def test_the_same_count_gives_the_same_certificate_and_digest():
         min(["ann", "bob"], key=lambda o: _lot_key("mayor", o))]
 
 
+@pytest.mark.fast
 def test_the_certificate_page_shows_names_as_text():
     page = certificate_html(_certificate(), "f" * 64)
 

@@ -44,6 +44,7 @@ def test_migration_files_are_idempotent_sql(empty_database):
             cur.execute(migration.sql)
 
 
+@pytest.mark.fast
 def test_named_queries_are_loaded_by_name():
     assert "from component_health" in db.query("latest_component_health")
     with pytest.raises(KeyError, match="no query named 'nope'"):

@@ -24,6 +24,7 @@ def test_defaults_are_local_and_embedded(tmp_path: Path):
     assert settings.votes_partitions == 4
 
 
+@pytest.mark.fast
 def test_embedded_database_url_uses_the_generated_password(tmp_path: Path):
     settings = Settings.from_env({"TALLYFLOW_HOME": str(tmp_path), "TALLYFLOW_POSTGRES_PORT": "6000"})
     settings.secrets_dir.mkdir(parents=True)
@@ -33,6 +34,7 @@ def test_embedded_database_url_uses_the_generated_password(tmp_path: Path):
     assert settings.airflow_database_url == "postgresql://tallyflow:s3cret-word@127.0.0.1:6000/airflow"
 
 
+@pytest.mark.fast
 def test_the_site_reads_as_its_own_role(tmp_path: Path):
     settings = Settings.from_env({"TALLYFLOW_HOME": str(tmp_path),
                                   "TALLYFLOW_DATABASE_URL": "postgresql://owner:pw@db:5432/tf"})
@@ -46,6 +48,7 @@ def test_the_site_reads_as_its_own_role(tmp_path: Path):
     assert chosen.site_database_url == "postgresql://r:p@h:1/tf"
 
 
+@pytest.mark.fast
 def test_embedded_database_url_before_first_up_says_what_to_do(tmp_path: Path):
     settings = Settings.from_env({"TALLYFLOW_HOME": str(tmp_path)})
 
@@ -53,6 +56,7 @@ def test_embedded_database_url_before_first_up_says_what_to_do(tmp_path: Path):
         _ = settings.database_url
 
 
+@pytest.mark.fast
 def test_external_components_are_chosen_by_url():
     settings = Settings.from_env(
         {
@@ -85,8 +89,13 @@ def test_external_components_are_chosen_by_url():
         ({"TALLYFLOW_VOTES_PARTITIONS": "0"}, "TALLYFLOW_VOTES_PARTITIONS='0' is out of range"),
         ({"TALLYFLOW_VOTES_TOPIC": "votes/2026"}, "TALLYFLOW_VOTES_TOPIC='votes/2026' is not a valid Kafka topic name"),
         ({"TALLYFLOW_SPARK_DRIVER_MEMORY": "lots"}, "TALLYFLOW_SPARK_DRIVER_MEMORY='lots' is not a JVM memory size"),
+        ({"TALLYFLOW_SITE_POLL_MS": "10"}, "TALLYFLOW_SITE_POLL_MS='10' is out of range: expected 250..600000"),
+        ({"TALLYFLOW_SMALL_CELL": "ten"}, "TALLYFLOW_SMALL_CELL='ten' is not a whole number"),
+        ({"TALLYFLOW_TOO_CLOSE_POINTS": "close"}, "TALLYFLOW_TOO_CLOSE_POINTS='close' is not a number"),
+        ({"TALLYFLOW_TOO_CLOSE_POINTS": "101"}, "TALLYFLOW_TOO_CLOSE_POINTS='101' is out of range: expected 0..100"),
     ],
 )
+@pytest.mark.fast
 def test_bad_values_name_the_setting(env: dict, message: str):
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(env)
@@ -94,6 +103,7 @@ def test_bad_values_name_the_setting(env: dict, message: str):
     assert message in str(raised.value)
 
 
+@pytest.mark.fast
 def test_password_never_appears_in_the_error():
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({"TALLYFLOW_DATABASE_URL": "mysql://admin:hunter2hunter2@db/x"})
@@ -101,6 +111,7 @@ def test_password_never_appears_in_the_error():
     assert "hunter2hunter2" not in str(raised.value)
 
 
+@pytest.mark.fast
 def test_java_home_without_java_is_named(tmp_path: Path):
     settings = Settings.from_env({"JAVA_HOME": str(tmp_path / "no-jdk")})
 
@@ -108,9 +119,22 @@ def test_java_home_without_java_is_named(tmp_path: Path):
         settings.java_home()
 
 
+@pytest.mark.fast
 def test_redact_and_with_database():
     assert redact("postgresql://u:pw@h:1/db") == "postgresql://u:***@h:1/db"
     assert redact("postgresql://u@h:1/db") == "postgresql://u@h:1/db"
     assert with_database("postgresql://u:pw@h:1/db?sslmode=require", "airflow") == (
         "postgresql://u:pw@h:1/airflow?sslmode=require"
     )
+
+
+@pytest.mark.fast
+def test_the_sites_settings_come_from_settings_with_their_defaults():
+    defaults = Settings.from_env({})
+    assert (defaults.site_poll_ms, defaults.small_cell, defaults.too_close_points) == (2000, 10, 0.5)
+    assert defaults.votes_partition_ids == [0, 1, 2, 3]
+    chosen = Settings.from_env({"TALLYFLOW_SITE_POLL_MS": "1000", "TALLYFLOW_SMALL_CELL": "5",
+                                "TALLYFLOW_TOO_CLOSE_POINTS": "1.5",
+                                "TALLYFLOW_VOTES_PARTITIONS": "2"})
+    assert (chosen.site_poll_ms, chosen.small_cell, chosen.too_close_points) == (1000, 5, 1.5)
+    assert chosen.votes_partition_ids == [0, 1]

@@ -55,6 +55,7 @@ def _with(**changes) -> dict:
     return raw
 
 
+@pytest.mark.fast
 def test_the_three_examples_load():
     three = load_definition(EXAMPLES / "three-parties.json")
     referendum = load_definition(EXAMPLES / "city-referendum.yaml")
@@ -72,6 +73,7 @@ def test_the_three_examples_load():
     assert len(three.leaf_regions) == 9
 
 
+@pytest.mark.fast
 def test_a_minimal_definition_builds_the_model():
     election = parse_definition(MINIMAL)
 
@@ -186,10 +188,12 @@ def test_a_minimal_definition_builds_the_model():
         ),
     ],
 )
+@pytest.mark.fast
 def test_each_mistake_gets_its_precise_message(raw: dict, expected: str):
     assert expected in _errors(raw)
 
 
+@pytest.mark.fast
 def test_all_mistakes_are_reported_at_once():
     raw = _with(id="Bad Id", colour="x", closes_at="2026-11-03T06:00:00Z")
     raw["contests"][0]["options"][1]["party"] = "xyz"
@@ -204,6 +208,7 @@ def test_all_mistakes_are_reported_at_once():
     ]
 
 
+@pytest.mark.fast
 def test_ranked_contests_are_accepted_and_stored():
     raw = _with(contests=[{"id": "r", "title": "R", "kind": "ranked", "options": [
         {"id": "a", "name": "A"}, {"id": "b", "name": "B"}]}])
@@ -211,6 +216,7 @@ def test_ranked_contests_are_accepted_and_stored():
     assert parse_definition(raw).contests[0].kind == "ranked"
 
 
+@pytest.mark.fast
 def test_a_broken_json_file_names_the_line(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{\n  "id": "x",\n  "title": oops\n}\n')
@@ -222,6 +228,7 @@ def test_a_broken_json_file_names_the_line(tmp_path):
     assert str(path) in str(caught.value)
 
 
+@pytest.mark.fast
 def test_unsupported_file_types_and_missing_files_are_named(tmp_path):
     (tmp_path / "e.toml").write_text("x = 1")
 
@@ -231,6 +238,7 @@ def test_unsupported_file_types_and_missing_files_are_named(tmp_path):
         load_definition(tmp_path / "missing.json")
 
 
+@pytest.mark.fast
 def test_yaml_and_overrides(tmp_path):
     path = tmp_path / "e.yaml"
     path.write_text(json.dumps(MINIMAL))  # JSON is YAML too
@@ -243,6 +251,7 @@ def test_yaml_and_overrides(tmp_path):
     assert election.closes_at == datetime(2027, 1, 2, 8, tzinfo=UTC)
 
 
+@pytest.mark.fast
 def test_relative_times():
     now = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
 

@@ -12,6 +12,7 @@ from tallyflow.elections.form import definition_from_form, slugify
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
+@pytest.mark.fast
 def test_form_fields_become_a_definition():
     definition = definition_from_form(
         {
@@ -52,6 +53,7 @@ def test_form_fields_become_a_definition():
     assert election.is_test
 
 
+@pytest.mark.fast
 def test_empty_opening_means_now_and_no_regions_means_one_precinct():
     definition = definition_from_form(
         {"title": "Quick poll", "candidates": ["A", "B"], "regions": []}, NOW
@@ -62,6 +64,7 @@ def test_empty_opening_means_now_and_no_regions_means_one_precinct():
     parse_definition(definition)
 
 
+@pytest.mark.fast
 def test_form_mistakes_are_named_by_line():
     with pytest.raises(DefinitionError) as caught:
         definition_from_form(
@@ -74,12 +77,14 @@ def test_form_mistakes_are_named_by_line():
     ]
 
 
+@pytest.mark.fast
 def test_a_full_definition_replaces_the_fields():
     full = {"id": "x", "title": "X"}
 
     assert definition_from_form({"title": "ignored", "definition": full}, NOW) == full
 
 
+@pytest.mark.fast
 def test_same_candidate_twice_is_caught_by_the_definition_checks():
     definition = definition_from_form({"title": "T", "candidates": ["Ann", "Ann"]}, NOW)
 
@@ -87,6 +92,7 @@ def test_same_candidate_twice_is_caught_by_the_definition_checks():
         parse_definition(definition)
 
 
+@pytest.mark.fast
 def test_slugify():
     assert slugify("  Mayor of Río Claro! ") == "mayor-of-rio-claro"
     assert slugify("!!!") == "election"

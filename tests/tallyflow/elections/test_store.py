@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tallyflow import db
-from tallyflow.elections import store
+from tallyflow.elections import lifecycle, store
 from tallyflow.registrations.quality import validate_registrations
 from tallyflow.registrations.roll import import_roll, roll_fingerprint, seed_registrations
 
@@ -55,15 +55,15 @@ def test_an_election_opens_only_with_a_validated_roll_and_freezes_it(
     eid = election.election_id
 
     with pytest.raises(store.ElectionNotReady, match="it is draft, not scheduled"):
-        store.open_election(postgres_url, eid)
-    store.schedule_election(postgres_url, eid)
-    assert store.opening_blockers(postgres_url, eid) == [
+        lifecycle.open_election(postgres_url, eid)
+    lifecycle.schedule_election(postgres_url, eid)
+    assert lifecycle.opening_blockers(postgres_url, eid) == [
         "it has no registered voters", "its registrations have not been validated"
     ]
 
     seed_registrations(postgres_url, eid, 400, seed=3)
     validate_registrations(postgres_url, eid, tmp_path)
-    digest = store.open_election(postgres_url, eid, actor="test")
+    digest = lifecycle.open_election(postgres_url, eid, actor="test")
 
     opened = store.get_election(postgres_url, eid)
     assert opened["status"] == "open"
@@ -83,7 +83,7 @@ def test_a_failed_validation_keeps_the_election_closed_and_says_why(
 ):
     election = new_election()
     eid = election.election_id
-    store.schedule_election(postgres_url, eid)
+    lifecycle.schedule_election(postgres_url, eid)
     seed_registrations(postgres_url, eid, 200, seed=4)
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("update voters set birth_date = date '2015-06-01' "
@@ -92,7 +92,7 @@ def test_a_failed_validation_keeps_the_election_closed_and_says_why(
     validate_registrations(postgres_url, eid, tmp_path)
 
     with pytest.raises(store.ElectionNotReady) as refused:
-        store.open_election(postgres_url, eid)
+        lifecycle.open_election(postgres_url, eid)
     assert "the latest voters validation" in str(refused.value)
     assert str(refused.value).endswith("voters are at least 18 on election day: 1 of 200 rows")
     assert store.get_election(postgres_url, eid)["status"] == "scheduled"
@@ -103,7 +103,7 @@ def test_a_roll_changed_after_its_check_must_be_checked_again(
 ):
     election = new_election()
     eid = election.election_id
-    store.schedule_election(postgres_url, eid)
+    lifecycle.schedule_election(postgres_url, eid)
     seed_registrations(postgres_url, eid, 100, seed=5)
     validate_registrations(postgres_url, eid, tmp_path)
     roll = tmp_path / "more.csv"
@@ -112,7 +112,7 @@ def test_a_roll_changed_after_its_check_must_be_checked_again(
                     "X2,ANN  LEE.,1980-01-01,female,north-1,2002-01-01\n")
     import_roll(postgres_url, eid, roll)
 
-    assert store.opening_blockers(postgres_url, eid) == [
+    assert lifecycle.opening_blockers(postgres_url, eid) == [
         "the registrations changed after their last validation; validate them again"
     ]
     results = {r.suite_name: r for r in validate_registrations(postgres_url, eid, tmp_path)}
@@ -120,7 +120,7 @@ def test_a_roll_changed_after_its_check_must_be_checked_again(
     assert results["voters"].failures[0]["summary"].startswith(
         "no likely duplicate people (same name, birth date and region): 2 of 102 rows"
     )
-    assert store.opening_blockers(postgres_url, eid) == []
+    assert lifecycle.opening_blockers(postgres_url, eid) == []
 
 
 def test_open_due_elections_opens_what_is_due_and_reports_what_is_not(
@@ -128,11 +128,11 @@ def test_open_due_elections_opens_what_is_due_and_reports_what_is_not(
 ):
     ready, unready, later = new_election(), new_election(), new_election(opens_at="+30m")
     for election in (ready, unready, later):
-        store.schedule_election(postgres_url, election.election_id)
+        lifecycle.schedule_election(postgres_url, election.election_id)
     seed_registrations(postgres_url, ready.election_id, 50, seed=6)
     validate_registrations(postgres_url, ready.election_id, tmp_path)
 
-    outcomes = {o.election_id: o for o in store.open_due_elections(
+    outcomes = {o.election_id: o for o in lifecycle.open_due_elections(
         postgres_url, now=ready.opens_at + timedelta(minutes=1))}
 
     assert outcomes[ready.election_id].is_opened

@@ -62,6 +62,7 @@ def _defect(table: str, row: int | None, **changes) -> dict[str, list[dict]]:
     return tables
 
 
+@pytest.mark.fast
 def test_a_clean_registration_passes_every_suite(tmp_path):
     results = validate_frames(_frames(CLEAN), RULES, tmp_path)
 
@@ -109,6 +110,7 @@ def test_a_clean_registration_passes_every_suite(tmp_path):
                      id="unknown-parent-region"),
     ],
 )
+@pytest.mark.fast
 def test_each_defect_is_caught_by_its_expectation(tmp_path, tables, suite, expectation, column,
                                                   severity):
     (result,) = validate_frames(_frames(tables), RULES, tmp_path, suites=(suite,))
@@ -120,6 +122,7 @@ def test_each_defect_is_caught_by_its_expectation(tmp_path, tables, suite, expec
     assert result.failures[0]["unexpected_count"] >= 1
 
 
+@pytest.mark.fast
 def test_an_empty_roll_fails(tmp_path):
     empty = pd.DataFrame(columns=list(VOTERS[0]))
 
@@ -151,6 +154,7 @@ def test_a_seeded_roll_passes_and_each_run_is_recorded(postgres_url, new_electio
     assert election.election_id in (docs / "index.html").read_text()
 
 
+@pytest.mark.fast
 def test_failures_keep_counts_never_a_voters_name_or_birth_date(tmp_path):
     # A likely duplicate person (warning), an under-age voter and an unknown gender.
     tables = _defect("voters", None, voter_id="V9", full_name="ANN  LEE")

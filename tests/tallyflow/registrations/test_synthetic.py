@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from tallyflow.registrations.synthetic import GENDERS, PrecinctWeight, synthetic_roll
 
@@ -13,6 +14,7 @@ PRECINCTS = (PrecinctWeight("big", 60_000), PrecinctWeight("mid", 30_000),
 ELECTION_DAY = date(2026, 11, 3)
 
 
+@pytest.mark.fast
 def test_the_same_seed_gives_the_same_roll_and_another_seed_does_not():
     first = synthetic_roll(PRECINCTS, 2_000, election_day=ELECTION_DAY, seed=42)
     again = synthetic_roll(PRECINCTS, 2_000, election_day=ELECTION_DAY, seed=42)
@@ -22,6 +24,7 @@ def test_the_same_seed_gives_the_same_roll_and_another_seed_does_not():
     assert not first.equals(other)
 
 
+@pytest.mark.fast
 def test_the_roll_is_realistic():
     roll = synthetic_roll(PRECINCTS, 20_000, election_day=ELECTION_DAY, voting_age=18, seed=1)
     day = pd.Timestamp(ELECTION_DAY)
@@ -41,6 +44,7 @@ def test_the_roll_is_realistic():
     assert not roll.duplicated(["full_name", "birth_date", "region_id"]).any()
 
 
+@pytest.mark.fast
 def test_regions_without_population_still_get_voters():
     roll = synthetic_roll((PrecinctWeight("a", None), PrecinctWeight("b", None)), 1_000,
                           election_day=ELECTION_DAY, seed=3)

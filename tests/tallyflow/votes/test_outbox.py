@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from jobs.tally_votes import run_micro_batches
+from tallyctl.stack.process import free_port
 from tallyflow import db
 from tallyflow.kafka import read_all
-from tallyflow.stack.process import free_port
 from tallyflow.votes import outbox
 from tallyflow.votes.casting import Caster, receipt_status
 

@@ -1,0 +1,329 @@
+"""The tally's transforms: parse, check and classify every event, keep each voter's first
+valid ballot, and give each event's outcome (pure DataFrame -> DataFrame functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType,
+    BinaryType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from jobs.vote_source import ELECTION_STATE_FIELDS, VOTER_FIELDS
+
+if TYPE_CHECKING:
+    pass
+
+
+# A ballot's contests as the tally reads them (``tallyflow.votes.event.read_event``).
+CONTESTS = ArrayType(StructType([
+    StructField("contest_id", StringType()),
+    StructField("selections", ArrayType(StringType())),
+]))
+
+# What parse_events returns (a test holds the two together): known here, so building the
+# batch's plan never has to ask the Spark server for it.
+PARSED_EVENT = StructType(
+    [
+        StructField("topic", StringType(), False),
+        StructField("partition", IntegerType(), False),
+        StructField("offset", LongType(), False),
+        StructField("broker_timestamp", TimestampType()),
+        StructField("value", BinaryType()),
+        StructField("event_id", StringType()),
+        StructField("election_id", StringType()),
+        StructField("credential_sha256", StringType()),
+        StructField("receipt", StringType()),
+        StructField("contests", CONTESTS),
+        StructField("judged_at", TimestampType()),
+        StructField("malformed_because", StringType()),
+    ]
+)
+
+# -- transform ----------------------------------------------------------------------------
+
+
+# What ``read_events`` adds to each message (``tallyflow.votes.event.read_event``).
+READ_FIELDS = [
+    StructField("event_id", StringType()),
+    StructField("election_id", StringType()),
+    StructField("credential_sha256", StringType()),
+    StructField("receipt", StringType()),
+    StructField("contests", CONTESTS),
+    StructField("malformed_because", StringType()),
+]
+
+
+def read_events(batches):
+    """``mapInArrow``: each message's fields and verdict, read in Python by the same code
+    the casting API checks ballots with (``tallyflow.votes.event.read_event``)."""
+
+    from tallyflow.votes.event import read_event
+
+    contests_type = pa.list_(pa.struct([("contest_id", pa.string()),
+                                        ("selections", pa.list_(pa.string()))]))
+    for batch in batches:
+        read = [read_event(v) for v in batch.column("value").to_pylist()]
+        columns = [
+            pa.array([r.event_id for r in read], pa.string()),
+            pa.array([r.election_id for r in read], pa.string()),
+            pa.array([r.credential_sha256 for r in read], pa.string()),
+            pa.array([r.receipt for r in read], pa.string()),
+            pa.array([r.contests for r in read], contests_type),
+            pa.array([r.problem for r in read], pa.string()),
+        ]
+        names = [f.name for f in READ_FIELDS]
+        yield pa.RecordBatch.from_arrays(
+            [*batch.columns, *columns],
+            schema=pa.schema([*batch.schema, *(pa.field(n, c.type)
+                                               for n, c in zip(names, columns, strict=True))]))
+
+
+def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
+    """One row per Kafka message, with the event's fields and why it is malformed (or null).
+
+    The event is read and checked by ``read_events``, in Python: one check of an event's
+    form for the casting API and the tally. Columns of ``raw`` named in ``keep`` (a voter
+    looked up at the source) pass through after ``PARSED_EVENT``'s. An event is judged
+    (``judged_at``) by when the casting API took it in, where ``raw`` has that lookup
+    (``jobs.vote_source``) for this very event id, and otherwise by the broker's timestamp:
+    the ``received_at`` an event claims is checked for form only, so a producer cannot
+    backdate a late ballot into the count.
+    """
+    read = raw.mapInArrow(read_events, StructType([*raw.schema.fields, *READ_FIELDS]))
+    submitted_at = (F.when(F.col("looked_up_event_id") == F.lower(F.col("event_id")),
+                           F.col("submitted_at"))
+                    if "submitted_at" in raw.columns else F.lit(None).cast("timestamp"))
+    return read.select(
+        "topic", "partition", "offset", "broker_timestamp", "value", "event_id",
+        "election_id", "credential_sha256", "receipt", "contests",
+        F.coalesce(submitted_at, F.col("broker_timestamp")).alias("judged_at"),
+        "malformed_because",
+        *keep,
+    )
+
+
+def attach_voters(events: DataFrame, voters: DataFrame) -> DataFrame:
+    """``events`` with the voter each credential belongs to (null columns when none), and
+    no election state read with them (``classify`` then judges by the reference alone).
+
+    ``voters``: election_id, credential_sha256 and the ``VOTER_FIELDS`` columns.
+    """
+    return events.join(voters, ["election_id", "credential_sha256"], "left").select(
+        "*", *[F.lit(None).cast(f.dataType).alias(f.name) for f in ELECTION_STATE_FIELDS])
+
+
+def with_voters(events: DataFrame) -> DataFrame:
+    """``attach_voters`` for ``parse_events`` output of a voter-looking-up read (``extract``
+    with a database URL): each event keeps the voter looked up for it only where this job's
+    own parse finds the same election and credential hash, so an event the lookup read
+    differently (a key given twice, say) has no voter, never someone else's.
+    """
+    same = ((F.col("looked_up_election_id") == F.col("election_id"))
+            & (F.col("looked_up_credential_sha256") == F.col("credential_sha256")))
+    return events.select(
+        *PARSED_EVENT.names,
+        *[F.when(same, F.col(f.name)).alias(f.name)
+          for f in [*VOTER_FIELDS, *ELECTION_STATE_FIELDS]],
+    )
+
+
+ELECTIONS_SCHEMA = (
+    "election_id string, status string, opens_at timestamp, closes_at timestamp, "
+    "opened_at timestamp, "
+    "layout map<string, struct<max_selections:int, options:array<string>>>, "
+    "ballot_contests array<struct<contest_id:string, max_selections:int>>"
+)
+
+
+def reference_frame(spark: SparkSession, elections: list[tuple],
+                    options: list[tuple]) -> DataFrame:
+    """One small row per election, built in the driver so Spark has nothing to shuffle.
+
+    ``elections``: (election_id, status, opens_at, closes_at[, opened_at]), where
+    ``opened_at`` is the instant the election was opened; ``options``: (election_id,
+    contest_id, option_id, max_selections). ``layout`` maps each contest to how many
+    selections it allows and its options; ``ballot_contests`` lists the contests.
+    """
+    layouts: dict[str, dict[str, tuple[int, list[str]]]] = {}
+    for election_id, contest_id, option_id, max_selections in options:
+        contest = layouts.setdefault(election_id, {}).setdefault(
+            contest_id, (max_selections, []))
+        contest[1].append(option_id)
+    rows = []
+    for election_id, status, opens_at, closes_at, *opened in elections:
+        layout = layouts.get(election_id)
+        rows.append((
+            election_id, status, opens_at, closes_at, opened[0] if opened else None,
+            {c: (most, sorted(opts)) for c, (most, opts) in layout.items()} if layout else None,
+            [(c, most) for c, (most, _opts) in sorted(layout.items())] if layout else None,
+        ))
+    return spark.createDataFrame(rows, ELECTIONS_SCHEMA)
+
+
+def _utc(column: str) -> F.Column:
+    """A time as people read it in a reason (the session time zone is UTC)."""
+    return F.date_format(column, "yyyy-MM-dd HH:mm:ss'Z'")
+
+
+def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
+    """One row per event with ``reason`` (null when it counts) and ``detail``.
+
+    ``events`` are parsed events with their voters attached (``attach_voters`` or
+    ``with_voters``). Checks run in order: malformed, unknown_election, not_open / closed,
+    unknown_credential, unknown_contest, unknown_option, duplicate. The first valid ballot
+    of a voter counts, judged by receipt time then partition and offset; one already counted
+    in an earlier batch (``has_voted``) makes every new one a duplicate. ``elections``
+    (``reference_frame``) is small and broadcast, so the only shuffle is the one that
+    ranks a voter's ballots. Where an event carries its election's state as read after the
+    event (``with_voters``), its time is judged against that state, never against the
+    reference read before the batch.
+    """
+    checked = events.join(F.broadcast(elections.drop("ballot_contests")), "election_id", "left")
+    state_read_later = F.col("election_status").isNotNull()
+    for name in ("status", "opens_at", "closes_at", "opened_at"):
+        checked = checked.withColumn(
+            name, F.when(state_read_later, F.col(f"election_{name}")).otherwise(F.col(name)))
+    cast = F.coalesce(F.col("contests"), F.array())
+    layout = F.col("layout")
+    unknown_contest = F.try_element_at(
+        F.filter(cast, lambda c: ~F.coalesce(F.map_contains_key(layout, c.contest_id),
+                                             F.lit(False))),
+        F.lit(1),
+    ).contest_id
+    unknown_option = F.array_min(F.flatten(F.transform(cast, lambda c: F.transform(
+        F.filter(F.coalesce(c.selections, F.array()), lambda o: ~F.array_contains(
+            F.try_element_at(layout, c.contest_id).options, o)),
+        lambda o: F.concat_ws("/", c.contest_id, o),
+    ))))
+    checked = checked.withColumn("unknown_contest", unknown_contest).withColumn(
+        "unknown_option", unknown_option)
+    reason = (
+        F.when(F.col("malformed_because").isNotNull(), F.lit("malformed"))
+        .when(F.col("status").isNull(), F.lit("unknown_election"))
+        .when(F.col("status").isin("draft", "scheduled")
+              | (F.col("judged_at") < F.col("opens_at"))
+              | (F.col("judged_at") < F.col("opened_at")), F.lit("not_open"))
+        .when((F.col("status") == "certified")
+              | (F.col("judged_at") >= F.col("closes_at")), F.lit("closed"))
+        .when(F.col("voter_id").isNull(), F.lit("unknown_credential"))
+        .when(F.col("unknown_contest").isNotNull(), F.lit("unknown_contest"))
+        .when(F.col("unknown_option").isNotNull(), F.lit("unknown_option"))
+    )
+    detail = (
+        F.when(F.col("malformed_because").isNotNull(), F.col("malformed_because"))
+        .when(F.col("status").isNull(), F.format_string("no election %s", "election_id"))
+        .when(F.col("status").isin("draft", "scheduled"),
+              F.format_string("election is %s", "status"))
+        .when(F.col("judged_at") < F.col("opens_at"),
+              F.format_string("received %s, opens %s", _utc("judged_at"), _utc("opens_at")))
+        .when(F.col("judged_at") < F.col("opened_at"),
+              F.format_string("received %s, opened %s", _utc("judged_at"),
+                              _utc("opened_at")))
+        .when(F.col("status") == "certified", F.lit("election is certified"))
+        .when(F.col("judged_at") >= F.col("closes_at"),
+              F.format_string("received %s, closed %s", _utc("judged_at"),
+                              _utc("closes_at")))
+        .when(F.col("voter_id").isNull(), F.lit("no voter of this election has this credential"))
+        .when(F.col("unknown_contest").isNotNull(),
+              F.format_string("no contest %s", "unknown_contest"))
+        .when(F.col("unknown_option").isNotNull(),
+              F.format_string("no option %s", "unknown_option"))
+    )
+    classified = checked.withColumn("reason", reason).withColumn("detail", detail).drop(
+        "layout", "unknown_contest", "unknown_option", "opened_at",
+        *[f.name for f in ELECTION_STATE_FIELDS])
+    # Ranked among the voter's otherwise valid events only: a rejected one never counts first.
+    first = Window.partitionBy("election_id", "voter_id", F.col("reason").isNull()).orderBy(
+        "judged_at", "partition", "offset"
+    )
+    valid_rank = F.when(F.col("reason").isNull(), F.row_number().over(first))
+    return (
+        classified.withColumn("rank", valid_rank)
+        .withColumn(
+            "detail",
+            F.when(F.col("reason").isNull() & F.col("has_voted"),
+                   F.lit("this voter's ballot was already counted"))
+            .when(F.col("reason").isNull() & (F.col("rank") > 1),
+                  F.lit("this voter's earlier ballot in the same batch counts"))
+            .otherwise(F.col("detail")),
+        )
+        .withColumn(
+            "reason",
+            F.when(F.col("reason").isNull() & (F.col("has_voted") | (F.col("rank") > 1)),
+                   F.lit("duplicate"))
+            .otherwise(F.col("reason")),
+        )
+        .drop("rank")
+    )
+
+
+def _marked(events: DataFrame, elections: DataFrame) -> DataFrame:
+    """``events`` with ``marks``: per contest of its election, the selections and the mark
+    (null for an election that is not counting). ``outcomes`` keeps them for counted
+    ballots only.
+
+    Each election's contest list is small and broadcast, so nothing is shuffled.
+    """
+    ballot_contests = elections.select("election_id", "ballot_contests")
+    cast = F.coalesce(F.col("contests"), F.array())
+
+    def mark(contest):
+        selections = F.try_element_at(
+            F.filter(cast, lambda x: x.contest_id == contest.contest_id), F.lit(1)).selections
+        n = F.size(F.coalesce(selections, F.array()))
+        how = (
+            F.when(n == 0, F.lit("blank"))
+            .when((n > contest.max_selections)
+                  | (F.size(F.array_distinct(selections)) != n), F.lit("overvote"))
+            .when(n < contest.max_selections, F.lit("undervote"))
+            .otherwise(F.lit("counted"))
+        )
+        return F.struct(contest.contest_id.alias("contest_id"),
+                        selections.alias("selections"), how.alias("mark"))
+
+    return (
+        events.join(F.broadcast(ballot_contests), "election_id", "left")
+        .withColumn("marks", F.transform("ballot_contests", mark))
+        .drop("ballot_contests")
+    )
+
+
+def contest_marks(accepted: DataFrame, elections: DataFrame) -> DataFrame:
+    """One row per counted ballot × contest of its election: the selections and how they count.
+
+    ``mark`` is ``counted``, ``undervote`` (fewer selections than allowed), ``blank`` (none,
+    or the contest left off the ballot) or ``overvote`` (more than allowed, or a repeat);
+    an overvoted contest counts for no option, the ballot's other contests still count.
+    """
+    return _marked(accepted, elections).select(
+        "topic", "partition", "offset", "election_id", "region_id",
+        F.explode("marks").alias("m"),
+    ).select("*", "m.contest_id", "m.selections", "m.mark").drop("m")
+
+
+def outcomes(classified: DataFrame, elections: DataFrame) -> DataFrame:
+    """One row per event: what the ledger stores of it and what the aggregates count.
+
+    Rejected events keep their payload (``value``) and reason; counted ones their
+    selections (JSON text, for the ballot), their voter's cell and, per contest of the
+    election, the ``marks`` (``contest_marks``). ``increments`` sums them up.
+    """
+    return _marked(classified, elections).select(
+        "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",
+        "age_band", "gender", "judged_at", "broker_timestamp", "receipt",
+        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
+        F.when(F.col("reason").isNull(), F.to_json("contests")).alias("selections"),
+        F.when(F.col("reason").isNull(), F.col("marks")).alias("marks"),
+    )

@@ -1,0 +1,6 @@
+-- When an election opens and closes.
+select
+    opens_at,
+    closes_at
+from elections
+where election_id = %(election_id)s

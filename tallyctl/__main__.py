@@ -1,0 +1,5 @@
+import sys
+
+from tallyctl.cli import main
+
+sys.exit(main())

@@ -1,5 +1,0 @@
-import sys
-
-from tallyflow.cli import main
-
-sys.exit(main())

@@ -1,0 +1,81 @@
+"""The certificate as a page a person can read and print."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def certificate_html(certificate: Mapping[str, Any], digest: str) -> str:
+    """The certificate as a page a person can read and print; every value escaped."""
+    e = html.escape
+    election = certificate["election"]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Certificate: {e(election['title'])}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+        "padding:0 1rem;color:#111}table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
+        "td,th{border:1px solid #999;padding:.25rem .6rem;text-align:left}"
+        "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+        ".won{font-weight:bold}code{word-break:break-all}</style></head><body>",
+        f"<h1>Official results: {e(election['title'])}</h1>",
+        f"<p>Election <code>{e(election['election_id'])}</code>, open "
+        f"{e(election['opens_at'])} to {e(election['closes_at'])} (UTC)."
+        + (" <strong>Test election.</strong>" if election.get("is_test") else "") + "</p>",
+        f"<p>Certificate SHA-256: <code>{e(digest)}</code><br>Voter roll fingerprint: "
+        f"<code>{e(election.get('roll_fingerprint') or '')}</code></p>",
+    ]
+    for contest in certificate["contests"]:
+        parts.append(f"<h2>{e(contest['title'])}</h2>")
+        parts.append(
+            f"<p>{e(contest['kind'])}"
+            + (f", {contest['seats']} seats" if contest["seats"] > 1 else "")
+            + f". Ballots {contest['ballots']:,}; blank {contest['blank_ballots']:,}; "
+            f"undervoted {contest['undervoted_ballots']:,}; overvoted "
+            f"{contest['overvoted_ballots']:,}.</p>")
+        parts.append("<table><tr><th>Option</th><th>Votes</th><th>Share</th><th></th></tr>")
+        for option in sorted(contest["options"], key=lambda o: -o["votes"]):
+            won = option["option_id"] in contest["winners"]
+            parts.append(
+                f"<tr class='{'won' if won else ''}'><td>{e(option['name'])}</td>"
+                f"<td class='n'>{option['votes']:,}</td>"
+                f"<td class='n'>{e(option['share_percent'])} %</td>"
+                f"<td>{'elected' if won and contest['kind'] != 'yes_no' else ''}</td></tr>")
+        parts.append("</table>")
+        if contest["kind"] == "yes_no":
+            parts.append(f"<p><strong>{'Passes' if contest['passes'] else 'Fails'}</strong> "
+                         f"(threshold {e(contest['threshold'])}). {e(contest['rule'])}</p>")
+        if contest["tie"]:
+            tie = contest["tie"]
+            parts.append(
+                f"<p><strong>Tie</strong> at {tie['votes']:,} votes between "
+                f"{e(', '.join(tie['options']))} for {tie['seats']} seat(s), broken by lot: "
+                f"{e(', '.join(tie['won']))}. Draw order {e(', '.join(tie['draw']))}; seed "
+                f"<code>{e(tie['seed'])}</code>. {e(tie['rule'])}</p>")
+    turnout = certificate["turnout"]
+    parts.append(f"<h2>Turnout</h2><p>{turnout['ballots']:,} ballots of "
+                 f"{turnout['registered']:,} registered voters "
+                 f"({e(turnout['turnout_percent'])} %).</p><table>"
+                 "<tr><th>Region</th><th>Ballots</th></tr>")
+    parts += [f"<tr><td>{e(r)}</td><td class='n'>{n:,}</td></tr>"
+              for r, n in turnout["by_region"].items()]
+    parts.append("</table><h2>Rejected ballots</h2><table>"
+                 "<tr><th>Reason</th><th>Events</th></tr>")
+    parts += [f"<tr><td>{e(r)}</td><td class='n'>{n:,}</td></tr>"
+              for r, n in certificate["rejected_by_reason"].items()]
+    parts.append("</table><h2>Reconciliation</h2><table><tr><th>Check</th><th>Figures</th></tr>")
+    parts += [f"<tr><td>{e(name)}</td><td><code>{e(json.dumps(value, sort_keys=True))}"
+              f"</code></td></tr>" for name, value in certificate["reconciliation"].items()]
+    offsets = certificate["final_offsets"]
+    parts.append(f"</table><p>Final offsets of <code>{e(offsets['topic'])}</code>: "
+                 f"<code>{e(json.dumps(offsets['partitions'], sort_keys=True))}</code></p>")
+    quality = certificate.get("data_quality") or {}
+    parts.append("<h2>Data quality</h2><p>Validation runs "
+                 f"{e(', '.join(str(i) for i in quality.get('validation_run_ids', [])))}."
+                 "</p><ul>")
+    parts += [f"<li>{e(suite)}: <a href='/data-docs/{e(path)}'>{e(path)}</a></li>"
+              for suite, path in sorted((quality.get("reports") or {}).items())]
+    parts.append("</ul></body></html>")
+    return "\n".join(parts)
