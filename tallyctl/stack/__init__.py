@@ -57,7 +57,9 @@ def running_supervisor(settings: Settings) -> int | None:
     pid = state.get("supervisor_pid")
     if pid and _alive(pid):
         try:
-            if "tallyflow" in " ".join(psutil.Process(pid).cmdline()):
+            # `tallyflow up`, or `python -m tallyctl up`
+            command = " ".join(psutil.Process(pid).cmdline())
+            if "tallyflow" in command or "tallyctl" in command:
                 return pid
         except psutil.NoSuchProcess:
             return None

@@ -22,8 +22,7 @@ from tallyflow import db
 from tallyflow.settings import Settings
 from tallyflow.votes.event import VoteEvent
 from tests.conftest import service_env
-
-MAYORS = ["ada-hart", "ben-okafor", "carla-diaz", "dana-moss", "eli-brandt"]
+from tests.jobs.conftest import MAYORS
 
 pytestmark = pytest.mark.slow
 
