@@ -35,6 +35,96 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 
+@task.short_circuit
+def choose_election(params=None) -> str | None:
+    """The election to certify; none (and every later step skipped) when there is
+    nothing to do or it is already certified."""
+    from tallyctl import tasks
+    from tallyflow.certification.certificate import existing_certificate
+    from tallyflow.elections.lifecycle import elections_to_certify
+
+    url = tasks.resources().database_url
+    election_id = params.get("election_id") or next(iter(elections_to_certify(url)), None)
+    if election_id is None:
+        tasks.say()("no election waits for certification")
+        return None
+    existing = existing_certificate(url, election_id)
+    if existing is not None:
+        tasks.say()(f"{election_id} is already certified ({existing['certified_at']}, "
+                    f"sha256 {existing['certificate_sha256']}): nothing to do")
+        return None
+    return election_id
+
+
+@task
+def close(election_id: str) -> str:
+    from tallyctl import tasks
+    from tallyflow.elections.lifecycle import close_election
+
+    with tasks.refusals_fail():
+        return close_election(tasks.resources().database_url, election_id,
+                              actor="airflow")["closes_at"]
+
+
+@task
+def drain(election_id: str) -> dict[str, int]:
+    from jobs.certify_election import Services, drain_votes
+    from tallyctl import tasks
+
+    with tasks.refusals_fail(), tasks.spark_session() as spark:
+        services = Services.from_resources(tasks.resources(), spark, say=tasks.say())
+        offsets = drain_votes(services, election_id, actor="airflow")
+    return offsets.to_json()
+
+
+@task
+def recount(election_id: str) -> dict:
+    from jobs.certify_election import Services, recount_ledgers
+    from tallyctl import tasks
+
+    with tasks.refusals_fail(), tasks.spark_session() as spark:
+        return recount_ledgers(Services.from_resources(tasks.resources(), spark),
+                               election_id, actor="airflow")
+
+
+@task
+def reconcile(election_id: str, final_offsets: dict[str, int]) -> dict:
+    from tallyctl import tasks
+    from tallyflow.certification.reconcile import reconcile
+    from tallyflow.votes.offsets import Offsets
+
+    resources = tasks.resources()
+    with tasks.refusals_fail():
+        return reconcile(resources.database_url, election_id, resources.votes.name,
+                         Offsets.from_json(final_offsets),
+                         project_dir=resources.data_quality_dir, actor="airflow")
+
+
+@task
+def tabulate(election_id: str) -> list[dict]:
+    from tallyctl import tasks
+    from tallyflow.certification.tabulate import tabulate
+
+    with tasks.refusals_fail():
+        return tabulate(tasks.resources().database_url, election_id, actor="airflow")
+
+
+@task
+def certify(election_id: str, contests: list[dict], reconciliation: dict,
+            final_offsets: dict[str, int]) -> dict:
+    from tallyctl import tasks
+    from tallyflow.certification.certificate import certify
+
+    resources = tasks.resources()
+    with tasks.refusals_fail():
+        certified = certify(resources.database_url, election_id, contests=contests,
+                            reconciliation=reconciliation, topic=resources.votes.name,
+                            final_offsets=final_offsets, actor="airflow",
+                            out_dir=resources.certificates_dir)
+    tasks.say()(f"certified {election_id}: sha256 {certified['certificate_sha256']}")
+    return {k: v for k, v in certified.items() if k != "certificate"}
+
+
 @dag(
     schedule="* * * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
@@ -52,91 +142,6 @@ from airflow.sdk import Param, dag, task
     },
 )
 def certify_election():
-    @task.short_circuit
-    def choose_election(params=None) -> str | None:
-        """The election to certify; none (and every later step skipped) when there is
-        nothing to do or it is already certified."""
-        import logging
-
-        from tallyflow.certification.certificate import existing_certificate
-        from tallyflow.elections.lifecycle import elections_to_certify
-        from tallyflow.settings import get_settings
-
-        log = logging.getLogger(__name__)
-        url = get_settings().database_url
-        election_id = params.get("election_id") or next(iter(elections_to_certify(url)), None)
-        if election_id is None:
-            log.info("no election waits for certification")
-            return None
-        existing = existing_certificate(url, election_id)
-        if existing is not None:
-            log.info("%s is already certified (%s, sha256 %s): nothing to do", election_id,
-                     existing["certified_at"], existing["certificate_sha256"])
-            return None
-        return election_id
-
-    @task
-    def close(election_id: str) -> str:
-        from tallyctl import tasks
-        from tallyflow.elections.lifecycle import close_election
-
-        with tasks.refusals_fail():
-            return close_election(tasks.settings().database_url, election_id,
-                                  actor="airflow")["closes_at"]
-
-    @task
-    def drain(election_id: str) -> dict[str, int]:
-        from jobs.certify_election import Services, drain_votes
-        from tallyctl import tasks
-
-        with tasks.refusals_fail(), tasks.spark_session() as spark:
-            services = Services.from_settings(tasks.settings(), spark, say=tasks.say())
-            offsets = drain_votes(services, election_id, actor="airflow")
-        return {str(p): o for p, o in offsets.items()}
-
-    @task
-    def recount(election_id: str) -> dict:
-        from jobs.certify_election import Services, recount_ledgers
-        from tallyctl import tasks
-
-        with tasks.refusals_fail(), tasks.spark_session() as spark:
-            return recount_ledgers(Services.from_settings(tasks.settings(), spark),
-                                   election_id, actor="airflow")
-
-    @task
-    def reconcile(election_id: str, final_offsets: dict[str, int]) -> dict:
-        from tallyctl import tasks
-        from tallyflow.certification.reconcile import reconcile
-
-        settings = tasks.settings()
-        with tasks.refusals_fail():
-            return reconcile(settings.database_url, election_id, settings.votes_topic,
-                             {int(p): o for p, o in final_offsets.items()},
-                             project_dir=settings.data_quality_dir, actor="airflow")
-
-    @task
-    def tabulate(election_id: str) -> list[dict]:
-        from tallyctl import tasks
-        from tallyflow.certification.tabulate import tabulate
-
-        with tasks.refusals_fail():
-            return tabulate(tasks.settings().database_url, election_id, actor="airflow")
-
-    @task
-    def certify(election_id: str, contests: list[dict], reconciliation: dict,
-                final_offsets: dict[str, int]) -> dict:
-        from tallyctl import tasks
-        from tallyflow.certification.certificate import certify
-
-        settings = tasks.settings()
-        with tasks.refusals_fail():
-            certified = certify(settings.database_url, election_id, contests=contests,
-                                reconciliation=reconciliation, topic=settings.votes_topic,
-                                final_offsets=final_offsets, actor="airflow",
-                                out_dir=settings.certificates_dir)
-        tasks.say()(f"certified {election_id}: sha256 {certified['certificate_sha256']}")
-        return {k: v for k, v in certified.items() if k != "certificate"}
-
     election_id = choose_election()
     closed = close(election_id)
     offsets = drain(election_id)

@@ -51,13 +51,14 @@ def tally_votes():
         from jobs.tally_votes import run_micro_batches
         from tallyctl import tasks
 
-        settings = tasks.settings()
+        resources = tasks.resources()
+        votes = resources.votes
         with tasks.spark_session() as spark:
             results = run_micro_batches(
-                spark, settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
-                settings.votes_partition_ids, seconds=float(params["seconds"]),
-                stop_when_idle=params["drain"], quality_dir=settings.data_quality_dir,
-                ballot_group=settings.ballot_group, say=tasks.say(),
+                spark, resources.database_url, votes.bootstrap, votes.name,
+                list(votes.partition_ids), seconds=float(params["seconds"]),
+                stop_when_idle=params["drain"], quality_dir=resources.data_quality_dir,
+                ballot_group=resources.ballot_group, say=tasks.say(),
             )
         return {"batches": len(results), "events": sum(r.events for r in results),
                 "counted": sum(r.accepted for r in results)}

@@ -19,6 +19,8 @@ from tallyflow.certification.reconcile import reconcile
 from tallyflow.certification.steps import step
 from tallyflow.certification.tabulate import tabulate
 from tallyflow.elections.lifecycle import close_election
+from tallyflow.resources import Resources
+from tallyflow.settings import Settings
 from tallyflow.votes.secrecy import DEFAULT_BALLOT_GROUP
 
 
@@ -38,14 +40,19 @@ class Services:
     ballot_group: int = DEFAULT_BALLOT_GROUP  # for other open elections' ballots
 
     @classmethod
-    def from_settings(cls, settings: Any, spark: Any,
+    def from_resources(cls, resources: Resources, spark: Any,
+                       say: Callable[[str], None] = print) -> Services:
+        """The configured services (``tallyflow.resources.Resources``) and a Spark session."""
+        return cls(resources.database_url, resources.votes.bootstrap, resources.votes.name,
+                   list(resources.votes.partition_ids), spark,
+                   quality_dir=resources.data_quality_dir,
+                   certificates_dir=resources.certificates_dir, say=say,
+                   ballot_group=resources.ballot_group)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, spark: Any,
                       say: Callable[[str], None] = print) -> Services:
-        """The configured services (``tallyflow.settings.Settings``) and a Spark session."""
-        return cls(settings.database_url, settings.kafka_bootstrap, settings.votes_topic,
-                   settings.votes_partition_ids, spark,
-                   quality_dir=settings.data_quality_dir,
-                   certificates_dir=settings.certificates_dir, say=say,
-                   ballot_group=settings.ballot_group)
+        return cls.from_resources(Resources.from_settings(settings), spark, say)
 
 
 def drain_votes(services: Services, election_id: str, *, actor: str) -> dict[int, int]:

@@ -27,6 +27,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from tallyflow.votes.offsets import Offsets
+
 KAFKA_ROW = StructType(
     [
         StructField("topic", StringType(), False),
@@ -58,7 +60,7 @@ class KafkaRangeReader(DataSourceReader):
         self.bootstrap = options["bootstrap"]
         self.topic = options["topic"]
         starts = json.loads(options["start_offsets"])
-        self.start_offsets = {int(p): int(o) for p, o in starts.items()}
+        self.start_offsets = Offsets.from_json(starts)
         self.max_per_partition = int(options.get("max_per_partition", 1_000_000))
 
     def partitions(self) -> list[OffsetRange]:
@@ -68,48 +70,9 @@ class KafkaRangeReader(DataSourceReader):
         """Yields Arrow record batches: far cheaper for Spark than one tuple per event."""
         import time
 
-        import pyarrow as pa
-        from confluent_kafka import Consumer, KafkaError, TopicPartition
+        from confluent_kafka import TopicPartition
 
-        consumer = Consumer({
-            "bootstrap.servers": self.bootstrap,
-            "group.id": "tallyflow-tally",  # required by the client; nothing is committed
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            # An offset past the log's end is an error, never a silent jump to its end.
-            "auto.offset.reset": "error",
-            "fetch.max.bytes": 52_428_800,
-            # At the partition's end the broker may hold a fetch this long before it answers
-            # (500 ms by default): the end of every read would wait for it.
-            "fetch.wait.max.ms": FETCH_WAIT_MS,
-            "log_level": 3,
-        })
-
-        schema = pa.schema([
-            pa.field("topic", pa.string(), False),
-            pa.field("partition", pa.int32(), False),
-            pa.field("offset", pa.int64(), False),
-            pa.field("broker_timestamp", pa.timestamp("us", tz="UTC")),
-            pa.field("key", pa.binary()),
-            pa.field("value", pa.binary()),
-        ])
-
-        def batch(messages: list) -> pa.RecordBatch:
-            n = len(messages)
-            millis = [m.timestamp()[1] for m in messages]
-            return pa.RecordBatch.from_arrays(
-                [
-                    pa.array([self.topic] * n, pa.string()),
-                    pa.array([partition.partition] * n, pa.int32()),
-                    pa.array([m.offset() for m in messages], pa.int64()),
-                    pa.array([t * 1000 if t > 0 else None for t in millis],
-                             pa.timestamp("us", tz="UTC")),
-                    pa.array([m.key() for m in messages], pa.binary()),
-                    pa.array([m.value() for m in messages], pa.binary()),
-                ],
-                schema=schema,
-            )
-
+        consumer = _consumer(self.bootstrap)
         try:
             topic_partition = TopicPartition(self.topic, partition.partition, partition.start)
             consumer.assign([topic_partition])
@@ -135,28 +98,82 @@ class KafkaRangeReader(DataSourceReader):
                     # would keep this read from ever reaching the end.
                     _low, high = consumer.get_watermark_offsets(topic_partition, cached=True)
                     end = high if high > 0 else None
-                kept, finished = [], False
-                for message in messages:
-                    error = message.error()
-                    if error is not None:
-                        if error.code() == KafkaError._PARTITION_EOF:
-                            finished = True
-                            break
-                        raise RuntimeError(f"{self.topic}[{partition.partition}]: {error}")
-                    if end is not None and message.offset() >= end:
-                        finished = True  # past the end as of the first fetch
-                        break
-                    kept.append(message)
-                    remaining -= 1
-                    if remaining == 0 or (end is not None and message.offset() + 1 >= end):
-                        finished = True
-                        break
+                kept, finished = _to_keep(messages, end, remaining,
+                                          f"{self.topic}[{partition.partition}]")
+                remaining -= len(kept)
                 if kept:
-                    yield batch(kept)
+                    yield _record_batch(self.topic, partition.partition, kept)
                 if finished:
                     return
         finally:
             consumer.close()
+
+
+def _consumer(bootstrap: str):
+    from confluent_kafka import Consumer
+
+    return Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": "tallyflow-tally",  # required by the client; nothing is committed
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+        # An offset past the log's end is an error, never a silent jump to its end.
+        "auto.offset.reset": "error",
+        "fetch.max.bytes": 52_428_800,
+        # At the partition's end the broker may hold a fetch this long before it answers
+        # (500 ms by default): the end of every read would wait for it.
+        "fetch.wait.max.ms": FETCH_WAIT_MS,
+        "log_level": 3,
+    })
+
+
+def _to_keep(messages: list, end: int | None, remaining: int,
+             where: str) -> tuple[list, bool]:
+    """The messages of one consume() that belong to this read, and whether the read is
+    finished: at the partition EOF, at ``end`` (the end as of the first fetch), or after
+    ``remaining`` messages. A broker error fails the read."""
+    from confluent_kafka import KafkaError
+
+    kept = []
+    for message in messages:
+        error = message.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                return kept, True
+            raise RuntimeError(f"{where}: {error}")
+        if end is not None and message.offset() >= end:
+            return kept, True  # past the end as of the first fetch
+        kept.append(message)
+        if len(kept) == remaining or (end is not None and message.offset() + 1 >= end):
+            return kept, True
+    return kept, False
+
+
+def _record_batch(topic: str, partition: int, messages: list):
+    """``KAFKA_ROW`` rows of ``messages`` as one Arrow record batch."""
+    import pyarrow as pa
+
+    n = len(messages)
+    millis = [m.timestamp()[1] for m in messages]
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([topic] * n, pa.string()),
+            pa.array([partition] * n, pa.int32()),
+            pa.array([m.offset() for m in messages], pa.int64()),
+            pa.array([t * 1000 if t > 0 else None for t in millis],
+                     pa.timestamp("us", tz="UTC")),
+            pa.array([m.key() for m in messages], pa.binary()),
+            pa.array([m.value() for m in messages], pa.binary()),
+        ],
+        schema=pa.schema([
+            pa.field("topic", pa.string(), False),
+            pa.field("partition", pa.int32(), False),
+            pa.field("offset", pa.int64(), False),
+            pa.field("broker_timestamp", pa.timestamp("us", tz="UTC")),
+            pa.field("key", pa.binary()),
+            pa.field("value", pa.binary()),
+        ]),
+    )
 
 
 class KafkaRangeSource(DataSource):

@@ -42,89 +42,135 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
     changes, and once more for each election at the end of the run.
     """
     from tallyflow import db
-    from tallyflow.kafka import TopicWatcher
-    from tallyflow.votes import ledger, outbox
-    from tallyflow.votes.quality import check_aggregates
-
-    results = []
-    checked: set[str] = set()
-
-    def gate(election_id: str, report: bool) -> None:
-        verdict = check_aggregates(url, election_id, topic, quality_dir,
-                                   report_only_on_change=not report)
-        if verdict.status != "ok":
-            say(f"{election_id}: results on quality hold: " + "; ".join(verdict.failures))
-        elif verdict.changed and verdict.previous_status is not None:
-            say(f"{election_id}: quality hold lifted, every check passes again")
+    from tallyflow.votes import ledger
 
     with db.connection(url, autocommit=True) as lock_conn:
         if not ledger.try_tally_lock(lock_conn):
             say("another tally is running; this one stops")
-            return results
-        watcher = TopicWatcher(bootstrap, topic)
-        publisher = outbox.Publisher(url, bootstrap, topic)
-        relayed_at = 0.0
-        holding: tuple[dict[int, int], float, int] | None = None  # (ends, when, events)
+            return []
+        loop = _Loop(spark, url, bootstrap, topic, partitions, quality_dir=quality_dir,
+                     max_per_partition=max_per_partition, ballot_group=ballot_group,
+                     say=say)
         try:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
-                if time.monotonic() - relayed_at > RELAY_INTERVAL:
-                    relay(publisher, say)
-                    relayed_at = time.monotonic()
-                # Partitions added to the topic are read from their first batch on.
-                partitions = sorted(set(partitions) | set(watcher.partitions()))
-                offsets = ledger.committed_offsets(url, topic, partitions)
-                result = None
-                lows, ends = watcher.bounds(offsets)
-                if rebased(url, topic, watcher, offsets, lows, ends, say):
-                    relayed_at = 0.0  # publish the forgotten ballots again right away
+                moved = loop.step()
+                if moved:
                     continue
-                unchanged = (holding is not None and holding[0] == ends
-                             and time.monotonic() - holding[1] < HOLD_RECHECK)
-                if any(ends[p] > offsets[p] for p in offsets) and not unchanged:
-                    result = run_batch(spark, url, bootstrap, topic, partitions,
-                                       watcher=watcher, start_offsets=offsets,
-                                       max_per_partition=max_per_partition,
-                                       ballot_group=ballot_group)
-                    if (result.held and not result.events
-                            and (holding is None or holding[2] != result.held)):
-                        say(f"{result.held:,} event(s) held back until their region has "
-                            f"{ballot_group} ballots to count together (ballot secrecy)")
-                    # Only a batch that counted nothing is left to wait for new events.
-                    holding = ((ends, time.monotonic(), result.held)
-                               if result.held and not result.events else None)
-                if result is not None and result.events:
-                    results.append(result)
-                    steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())
-                    held = f", {result.held:,} held for their group" if result.held else ""
-                    say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
-                        f"{result.rejected:,} rejected{held} in {result.seconds:.2f} s "
-                        f"({result.events / result.seconds:,.0f} events/s; {steps})")
-                    gate_started = time.perf_counter()
-                    for election_id in sorted(result.elections):
-                        gate(election_id, report=False)
-                    if result.phases is not None:
-                        result.phases["gate"] = round(time.perf_counter() - gate_started, 3)
-                    checked |= result.elections
-                elif stop_when_idle:
-                    # What this run read past is settled; what the relay publishes now, and
-                    # what the API is still publishing, is tallied before the run stops.
-                    report = relay(publisher, say)
-                    if report.published:
-                        continue
-                    if report.waiting:  # the API's publish, or a broker slow to take it
-                        time.sleep(idle_pause)
-                        continue
-                    break
-                else:
+                if not stop_when_idle:
                     time.sleep(idle_pause)
-            if quality_dir is not None:
-                for election_id in sorted(checked):
-                    gate(election_id, report=True)
+                    continue
+                idle = loop.idle()
+                if idle == "done":
+                    break
+                if idle == "wait":
+                    time.sleep(idle_pause)
+            loop.finish()
         finally:
-            watcher.close()
-            publisher.close()
-    return results
+            loop.close()
+    return loop.results
+
+
+class _Loop:
+    """One tally run's state between its batches: the broker's watcher, the outbox's
+    publisher, the ballots held for their group, and what the quality gate has seen."""
+
+    def __init__(self, spark: SparkSession, url: str, bootstrap: str, topic: str,
+                 partitions: list[int], *, quality_dir: Path | None, max_per_partition: int,
+                 ballot_group: int, say) -> None:
+        from tallyflow.kafka import TopicWatcher
+        from tallyflow.votes import outbox
+
+        self.spark, self.url, self.bootstrap, self.topic = spark, url, bootstrap, topic
+        self.partitions = partitions
+        self.quality_dir, self.max_per_partition = quality_dir, max_per_partition
+        self.ballot_group, self.say = ballot_group, say
+        self.watcher = TopicWatcher(bootstrap, topic)
+        self.publisher = outbox.Publisher(url, bootstrap, topic)
+        self.relayed_at = 0.0
+        self.holding: tuple[dict[int, int], float, int] | None = None  # (ends, when, events)
+        self.results: list[BatchResult] = []
+        self.checked: set[str] = set()
+
+    def step(self) -> bool:
+        """Relay if due, then run a batch if there is something new to read; True when the
+        run moved on (a batch counted events, or the log was re-based)."""
+        from tallyflow.votes import ledger
+
+        if time.monotonic() - self.relayed_at > RELAY_INTERVAL:
+            relay(self.publisher, self.say)
+            self.relayed_at = time.monotonic()
+        # Partitions added to the topic are read from their first batch on.
+        self.partitions = sorted(set(self.partitions) | set(self.watcher.partitions()))
+        offsets = ledger.committed_offsets(self.url, self.topic, self.partitions)
+        lows, ends = self.watcher.bounds(offsets)
+        if rebased(self.url, self.topic, self.watcher, offsets, lows, ends, self.say):
+            self.relayed_at = 0.0  # publish the forgotten ballots again right away
+            return True
+        holding = self.holding
+        unchanged = (holding is not None and holding[0] == ends
+                     and time.monotonic() - holding[1] < HOLD_RECHECK)
+        if unchanged or not any(ends[p] > offsets[p] for p in offsets):
+            return False
+        result = run_batch(self.spark, self.url, self.bootstrap, self.topic, self.partitions,
+                           watcher=self.watcher, start_offsets=offsets,
+                           max_per_partition=self.max_per_partition,
+                           ballot_group=self.ballot_group)
+        only_held = bool(result.held and not result.events)
+        if only_held and (holding is None or holding[2] != result.held):
+            self.say(f"{result.held:,} event(s) held back until their region has "
+                     f"{self.ballot_group} ballots to count together (ballot secrecy)")
+        # Only a batch that counted nothing is left to wait for new events.
+        self.holding = (ends, time.monotonic(), result.held) if only_held else None
+        if not result.events:
+            return False
+        self._counted(result)
+        return True
+
+    def _counted(self, result: BatchResult) -> None:
+        self.results.append(result)
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())
+        held = f", {result.held:,} held for their group" if result.held else ""
+        self.say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
+                 f"{result.rejected:,} rejected{held} in {result.seconds:.2f} s "
+                 f"({result.events / result.seconds:,.0f} events/s; {steps})")
+        gate_started = time.perf_counter()
+        for election_id in sorted(result.elections):
+            self.gate(election_id, report=False)
+        if result.phases is not None:
+            result.phases["gate"] = round(time.perf_counter() - gate_started, 3)
+        self.checked |= result.elections
+
+    def idle(self) -> str:
+        """For a drain with nothing new to read: ``again`` when the relay just published,
+        ``wait`` while the outbox holds ballots the broker has not acknowledged, ``done``
+        otherwise. What this run read past is settled first."""
+        report = relay(self.publisher, self.say)
+        if report.published:
+            return "again"
+        if report.waiting:  # the API's publish, or a broker slow to take it
+            return "wait"
+        return "done"
+
+    def gate(self, election_id: str, report: bool) -> None:
+        from tallyflow.votes.quality import check_aggregates
+
+        verdict = check_aggregates(self.url, election_id, self.topic, self.quality_dir,
+                                   report_only_on_change=not report)
+        if verdict.status != "ok":
+            self.say(f"{election_id}: results on quality hold: " + "; ".join(verdict.failures))
+        elif verdict.changed and verdict.previous_status is not None:
+            self.say(f"{election_id}: quality hold lifted, every check passes again")
+
+    def finish(self) -> None:
+        """A report for each election the run moved, when reports are written."""
+        if self.quality_dir is not None:
+            for election_id in sorted(self.checked):
+                self.gate(election_id, report=True)
+
+    def close(self) -> None:
+        self.watcher.close()
+        self.publisher.close()
 
 
 def rebased(url: str, topic: str, watcher: TopicWatcher, offsets: dict[int, int],
@@ -166,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from jobs.spark import session
+    from tallyflow.resources import Resources
     from tallyflow.settings import get_settings
 
     parser = argparse.ArgumentParser(description="Tally vote events into Postgres.")
@@ -174,14 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain", action="store_true",
                         help="stop as soon as a batch finds nothing new")
     args = parser.parse_args(argv)
-    settings = get_settings()
-    spark = session(settings.spark_remote)
+    resources = Resources.from_settings(get_settings())
+    votes = resources.votes
+    spark = session(resources.spark_remote)
     try:
-        run_micro_batches(spark, settings.database_url, settings.kafka_bootstrap,
-                          settings.votes_topic, settings.votes_partition_ids,
-                          seconds=args.seconds, stop_when_idle=args.drain,
-                          quality_dir=settings.data_quality_dir,
-                          ballot_group=settings.ballot_group)
+        run_micro_batches(spark, resources.database_url, votes.bootstrap, votes.name,
+                          list(votes.partition_ids), seconds=args.seconds,
+                          stop_when_idle=args.drain, quality_dir=resources.data_quality_dir,
+                          ballot_group=resources.ballot_group)
     finally:
         spark.stop()
     return 0

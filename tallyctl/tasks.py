@@ -12,11 +12,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tallyflow.elections.store import ElectionError
+from tallyflow.resources import Resources
 from tallyflow.settings import Settings, get_settings
 
 
 def settings() -> Settings:
     return get_settings()
+
+
+def resources() -> Resources:
+    """The process's resources, wired from the settings once."""
+    return Resources.from_settings(get_settings())
 
 
 def say() -> Callable[[str], None]:
@@ -29,7 +35,7 @@ def spark_session() -> Iterator[Any]:
     """A Spark Connect session to the configured server, stopped afterwards."""
     from jobs.spark import session
 
-    spark = session(settings().spark_remote)
+    spark = session(resources().spark_remote)
     try:
         yield spark
     finally:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import hashlib
+import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,16 +34,119 @@ def connect(url: str, *, autocommit: bool = False) -> psycopg2.extensions.connec
 
 @contextlib.contextmanager
 def connection(url: str, *, autocommit: bool = False) -> Iterator[psycopg2.extensions.connection]:
-    """A connection that commits on success, rolls back on error and always closes."""
-    conn = connect(url, autocommit=autocommit)
-    try:
-        if autocommit:
-            yield conn  # psycopg2's `with conn` would open a transaction even here
-        else:
-            with conn:
-                yield conn
-    finally:
+    """A connection that commits on success and rolls back on error.
+
+    Connections are pooled per process (:class:`Database`): one whose block ended without
+    an error goes back, its session discarded; one whose block raised is closed.
+    """
+    database = _databases.get(url)
+    with database.connection(autocommit=autocommit) as conn:
+        yield conn
+
+
+class Database:
+    """One PostgreSQL database, with up to ``idle_limit`` idle connections kept for reuse.
+
+    A borrowed connection is pinged first (the server may have restarted since it was
+    returned); a returned one runs ``DISCARD ALL``, so it keeps no session settings,
+    temporary tables or advisory locks, as if it had been closed. A process that forks
+    starts with an empty pool of its own.
+    """
+
+    def __init__(self, url: str, idle_limit: int = 4) -> None:
+        self.url, self.idle_limit = url, idle_limit
+        self._idle: list[psycopg2.extensions.connection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    @contextlib.contextmanager
+    def connection(self, *, autocommit: bool = False
+                   ) -> Iterator[psycopg2.extensions.connection]:
+        conn = self._borrow()
+        conn.autocommit = autocommit
+        try:
+            if autocommit:
+                yield conn  # psycopg2's `with conn` would open a transaction even here
+            else:
+                with conn:
+                    yield conn
+        except BaseException:
+            conn.close()
+            raise
+        self._give_back(conn)
+
+    def _borrow(self) -> psycopg2.extensions.connection:
+        while True:
+            with self._lock:
+                if self._pid != os.getpid():  # forked: the parent's connections are not ours
+                    self._idle, self._pid = [], os.getpid()
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return connect(self.url, autocommit=True)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(query("ping"))
+                return conn
+            except psycopg2.Error:
+                conn.close()  # the server went away since; try the next one
+
+    def _give_back(self, conn: psycopg2.extensions.connection) -> None:
+        try:  # kept in autocommit, so the next ping opens no transaction
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(query("discard_session"))
+            conn.set_session(isolation_level="DEFAULT", readonly="DEFAULT",
+                             deferrable="DEFAULT")
+        except psycopg2.Error:
+            conn.close()
+            return
+        with self._lock:
+            if self._pid == os.getpid() and len(self._idle) < self.idle_limit:
+                self._idle.append(conn)
+                return
         conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections (borrowed ones close when their block ends)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+class _Databases:
+    """The process's pools, one per database URL."""
+
+    def __init__(self) -> None:
+        self._pools: dict[str, Database] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> Database:
+        with self._lock:
+            if url not in self._pools:
+                self._pools[url] = Database(url)
+            return self._pools[url]
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+
+_databases = _Databases()
+atexit.register(_databases.close)
+
+
+def database(url: str) -> Database:
+    """The process's pool for ``url`` (the one ``connection(url)`` borrows from)."""
+    return _databases.get(url)
+
+
+def close_pools() -> None:
+    """Close every idle pooled connection of this process (before a database is stopped or
+    dropped, say)."""
+    _databases.close()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from tallyflow.certification.steps import CertificationRefused, step
 from tallyflow.elections.definition import canonical_json
 from tallyflow.elections.lifecycle import lock_closed, mark_certified
 from tallyflow.tabulation import LOT_RULE
+from tallyflow.votes.offsets import Offsets
 
 CERTIFICATE_VERSION = 1
 
@@ -46,8 +47,7 @@ def build_certificate(election: Mapping[str, Any], contests: list[dict[str, Any]
         "rejected_by_reason": dict(sorted(rejected.items())),
         "reconciliation": dict(reconciliation),
         "final_offsets": {"topic": topic,
-                          "partitions": {str(p): int(o) for p, o in
-                                         sorted(final_offsets.items(), key=lambda i: int(i[0]))}},
+                          "partitions": Offsets.from_json(final_offsets).to_json()},
         "data_quality": dict(data_quality),
         "tie_rule": LOT_RULE,
     }

@@ -53,5 +53,5 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
             say(f"{behind:,} events not tallied yet; waiting for the running tally")
             time.sleep(1.0)
         outbox.settle(url, topic)
-        detail.update(topic=topic, final_offsets={str(p): o for p, o in committed.items()})
+        detail.update(topic=topic, final_offsets=committed.to_json())
     return committed

@@ -21,6 +21,7 @@ import pyarrow.csv as pa_csv
 from psycopg2.extras import Json, execute_values
 
 from tallyflow import db
+from tallyflow.votes.offsets import Offsets
 
 # Session-level advisory lock held by the one tally running at a time.
 TALLY_LOCK_ID = 7_318_025
@@ -64,13 +65,13 @@ class TallyBatch:
         return 0 if self.checkins is None else len(self.checkins)
 
 
-def committed_offsets(url: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
+def committed_offsets(url: str, topic: str, partitions: Iterable[int]) -> Offsets:
     """The next offset to read per partition; partitions seen for the first time start at 0."""
     with db.connection(url) as conn, conn.cursor() as cur:
         execute_values(cur, db.query("init_consumer_offsets"),
                        [(topic, p, 0) for p in partitions])
         cur.execute(db.query("committed_offsets"), {"topic": topic})
-        return dict(cur.fetchall())
+        return Offsets(cur.fetchall())
 
 
 def committed_epochs(url: str, topic: str) -> dict[int, tuple[int, str | None]]:
@@ -214,7 +215,7 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
                 "accepted": batch.accepted,
                 "rejected": len(batch.rejected),
                 "duration_ms": duration_ms,
-                "offsets": Json({str(p): o for p, o in batch.next_offsets.items()}),
+                "offsets": Json(Offsets(batch.next_offsets).to_json()),
                 "newest_event_at": batch.newest_event_at,
                 "oldest_event_at": batch.oldest_event_at,
                 "consumer_lag": batch.consumer_lag,

@@ -56,3 +56,74 @@ def test_ensure_database_creates_once(postgres_url):
 
     server = with_database(postgres_url, "postgres")
     assert db.ensure_database(server, "tallyflow") is False
+
+
+def _backend(url: str, **kwargs) -> int:
+    with db.connection(url, **kwargs) as conn, conn.cursor() as cur:
+        cur.execute("select pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def test_connections_are_reused_and_forget_their_session(postgres_url):
+    db.close_pools()
+    first = _backend(postgres_url)
+    assert _backend(postgres_url, autocommit=True) == first  # one connection, lent twice
+
+    with db.connection(postgres_url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("set statement_timeout = 1234")
+        cur.execute("select pg_advisory_lock(424242)")
+        conn.set_session(readonly=True)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("show statement_timeout")
+        assert cur.fetchone() != ("1234ms",)
+        assert conn.readonly is None and not conn.autocommit
+        cur.execute("create temporary table pooled_scratch (x int)")  # writable again
+    # The advisory lock went with the session, as it would have with a closed connection.
+    other = db.connect(postgres_url, autocommit=True)
+    try:
+        with other.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(424242)")
+            assert cur.fetchone() == (True,)
+            cur.execute("select pg_advisory_unlock(424242)")
+    finally:
+        other.close()
+
+
+def test_a_block_that_fails_closes_its_connection_and_commits_nothing(postgres_url):
+    db.close_pools()
+    before = _backend(postgres_url)
+    with pytest.raises(ZeroDivisionError), db.connection(postgres_url) as conn, \
+            conn.cursor() as cur:
+        cur.execute("select pg_backend_pid()")
+        assert cur.fetchone()[0] == before
+        cur.execute("create table pooled_rolled_back (x int)")
+        1 / 0  # noqa: B018
+    assert _backend(postgres_url) != before
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('pooled_rolled_back')")
+        assert cur.fetchone() == (None,)
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_unnoticed(postgres_url):
+    db.close_pools()
+    dropped = _backend(postgres_url)
+    killer = db.connect(postgres_url, autocommit=True)
+    try:
+        with killer.cursor() as cur:
+            cur.execute("select pg_terminate_backend(%s)", (dropped,))
+            assert cur.fetchone() == (True,)
+    finally:
+        killer.close()
+
+    assert _backend(postgres_url) != dropped
+
+
+def test_a_forked_process_opens_connections_of_its_own(postgres_url):
+    import multiprocessing
+
+    db.close_pools()
+    parents = _backend(postgres_url)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        childs = pool.apply(_backend, (postgres_url,))
+    assert childs != parents
+    assert _backend(postgres_url) == parents  # the parent's connection is untouched

@@ -1,0 +1,2 @@
+-- A pooled connection is still served before it is lent out again.
+select 1
