@@ -216,12 +216,13 @@ def recount(spark: SparkSession, url: str, election_id: str, *, slices: int = 4)
     import pyarrow.csv as pa_csv
 
     from tallyflow import db
+    from tallyflow.elections.layout import ballot_layouts
 
     started = time.perf_counter()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute(db.query("recount_layout"), {"election_id": election_id})
-        layout_rows = cur.fetchall()
+        layout_rows = [(contest.contest_id, contest.max_selections) for contest in
+                       ballot_layouts(cur, [election_id]).get(election_id, [])]
         cur.execute(db.query("election_opening_day"), {"election_id": election_id})
         (opens_on,) = cur.fetchone()
     layout = spark.createDataFrame(layout_rows, CONTEST_LAYOUT)

@@ -21,25 +21,23 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 
 from jobs.kafka_source import KafkaRangeSource
+from jobs.tally_increments import increments
+from jobs.tally_transforms import classify, outcomes, parse_events, reference_frame, with_voters
 from jobs.vote_source import LOOKUP_FIELDS, VoteSource
+from tallyflow.elections.layout import ballot_layouts, option_rows
+from tallyflow.votes import ledger
+from tallyflow.votes.offsets import Offsets
 from tallyflow.votes.secrecy import ballot_group_cut, kept_payload
 
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
 
-from jobs.tally_increments import increments
-from jobs.tally_transforms import (
-    classify,
-    outcomes,
-    parse_events,
-    reference_frame,
-    with_voters,
-)
-
 # Events one batch reads per partition at most. A backlog drains in batches this size, so
 # a batch after an outage fits in the Spark server's memory (a batch of 800,000 events ran
 # a 2 GiB server out of heap).
 MAX_PER_PARTITION = 50_000
+
+
 # -- extract ------------------------------------------------------------------------------
 
 
@@ -59,7 +57,7 @@ def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict
     return (
         reader.option("bootstrap", bootstrap)
         .option("topic", topic)
-        .option("start_offsets", json.dumps({str(p): o for p, o in start_offsets.items()}))
+        .option("start_offsets", json.dumps(Offsets(start_offsets).to_json()))
         .option("max_per_partition", str(max_per_partition))
         .load()
     )
@@ -96,8 +94,7 @@ def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str], set[
         # too: it may open while the batch reads (each event carries the state read after
         # it, see jobs.vote_source).
         counting = [row[0] for row in elections if row[1] in ("scheduled", "open", "closed")]
-        cur.execute(db.query("tally_reference_options"), {"election_ids": counting})
-        options = cur.fetchall()
+        options = option_rows(ballot_layouts(cur, counting))
         cur.execute(db.query("ballot_groups_released"))
         released = cur.fetchone()[0]
     grouped = set() if released else {row[0] for row in elections
@@ -122,10 +119,6 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     back on are read again by the next batch.
     """
     from datetime import UTC
-
-    import pyarrow.compute as pc
-
-    from tallyflow.votes import ledger
 
     started, t0 = datetime.now(UTC), time.perf_counter()
     phases: dict[str, float] = {}
@@ -152,11 +145,33 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     added = increments(per_event)
     lap("aggregate")
     next_offsets = {p: max(o, cut.get(p, 0)) for p, o in start_offsets.items()}
+    batch = _ledger_batch(topic, start_offsets, next_offsets, started, epochs, per_event,
+                          added, watcher)
+    lap("prepare")
+    if len(per_event):
+        ledger.commit_batch(url, batch, duration_ms=int(1000 * (time.perf_counter() - t0)))
+    lap("commit")
+    return BatchResult(len(per_event), batch.accepted, len(batch.rejected),
+                       time.perf_counter() - t0, next_offsets, datetime.now(UTC),
+                       per_event.column("broker_timestamp").to_pylist(), phases,
+                       {row[0] for rows in added.values() for row in rows} & known,
+                       held=read - len(per_event))
+
+
+def _ledger_batch(topic: str, start_offsets: dict[int, int], next_offsets: dict[int, int],
+                  started: datetime, epochs: dict[int, int], per_event: pa.Table,
+                  added: dict[str, list[tuple]],
+                  watcher: TopicWatcher | None) -> ledger.TallyBatch:
+    """What the ledger commits for a batch: check-ins and ballots of the counted events,
+    the rejected ones with their reason (the payload as ``secrecy.kept_payload`` keeps it),
+    the aggregate increments and the new offsets."""
+    import pyarrow.compute as pc
+
     counted = pc.is_null(per_event.column("reason"))
     accepted = per_event.filter(counted)
     rejected = per_event.filter(pc.invert(counted)).to_pylist()
     received = per_event.column("broker_timestamp")
-    batch = ledger.TallyBatch(
+    return ledger.TallyBatch(
         topic, start_offsets, next_offsets, started, epochs,
         checkins=accepted.select(["election_id", "voter_id", "region_id", "judged_at",
                                   "receipt"]),
@@ -176,15 +191,6 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         newest_event_at=pc.max(received).as_py() if len(per_event) else None,
         consumer_lag=watcher.lag(next_offsets) if watcher is not None else None,
     )
-    lap("prepare")
-    if len(per_event):
-        ledger.commit_batch(url, batch, duration_ms=int(1000 * (time.perf_counter() - t0)))
-    lap("commit")
-    return BatchResult(len(per_event), len(accepted), len(rejected),
-                       time.perf_counter() - t0, next_offsets, datetime.now(UTC),
-                       received.to_pylist(), phases,
-                       {row[0] for rows in added.values() for row in rows} & known,
-                       held=read - len(per_event))
 
 
 def _in_groups(per_event: pa.Table, grouped: set[str],

@@ -3,6 +3,7 @@ valid ballot, and give each event's outcome (pure DataFrame -> DataFrame functio
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -21,16 +22,19 @@ from pyspark.sql.types import (
 )
 
 from jobs.vote_source import ELECTION_STATE_FIELDS, VOTER_FIELDS
+from tallyflow.votes.event import CONTEST_FIELDS, ReadEvent
 
 if TYPE_CHECKING:
     pass
 
 
-# A ballot's contests as the tally reads them (``tallyflow.votes.event.read_event``).
-CONTESTS = ArrayType(StructType([
-    StructField("contest_id", StringType()),
-    StructField("selections", ArrayType(StringType())),
-]))
+# A ballot's contests as the tally reads them, built from the event contract
+# (``tallyflow.votes.event.CONTEST_FIELDS``: an id, and the option ids chosen).
+_CONTEST_TYPES = {"contest_id": StringType(), "selections": ArrayType(StringType())}
+CONTESTS = ArrayType(StructType([StructField(name, _CONTEST_TYPES[name])
+                                 for name in CONTEST_FIELDS]))
+_CONTESTS_ARROW = pa.list_(pa.struct([
+    ("contest_id", pa.string()), ("selections", pa.list_(pa.string()))]))
 
 # What parse_events returns (a test holds the two together): known here, so building the
 # batch's plan never has to ask the Spark server for it.
@@ -54,14 +58,12 @@ PARSED_EVENT = StructType(
 # -- transform ----------------------------------------------------------------------------
 
 
-# What ``read_events`` adds to each message (``tallyflow.votes.event.read_event``).
+# What ``read_events`` adds to each message: ``tallyflow.votes.event.ReadEvent``'s fields,
+# its ``problem`` named for what it is here.
 READ_FIELDS = [
-    StructField("event_id", StringType()),
-    StructField("election_id", StringType()),
-    StructField("credential_sha256", StringType()),
-    StructField("receipt", StringType()),
-    StructField("contests", CONTESTS),
-    StructField("malformed_because", StringType()),
+    StructField("malformed_because" if f.name == "problem" else f.name,
+                CONTESTS if f.name == "contests" else StringType())
+    for f in dataclasses.fields(ReadEvent)
 ]
 
 
@@ -71,17 +73,12 @@ def read_events(batches):
 
     from tallyflow.votes.event import read_event
 
-    contests_type = pa.list_(pa.struct([("contest_id", pa.string()),
-                                        ("selections", pa.list_(pa.string()))]))
     for batch in batches:
         read = [read_event(v) for v in batch.column("value").to_pylist()]
         columns = [
-            pa.array([r.event_id for r in read], pa.string()),
-            pa.array([r.election_id for r in read], pa.string()),
-            pa.array([r.credential_sha256 for r in read], pa.string()),
-            pa.array([r.receipt for r in read], pa.string()),
-            pa.array([r.contests for r in read], contests_type),
-            pa.array([r.problem for r in read], pa.string()),
+            pa.array([getattr(r, f.name) for r in read],
+                     _CONTESTS_ARROW if f.name == "contests" else pa.string())
+            for f in dataclasses.fields(ReadEvent)
         ]
         names = [f.name for f in READ_FIELDS]
         yield pa.RecordBatch.from_arrays(
@@ -190,26 +187,51 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
     event (``with_voters``), its time is judged against that state, never against the
     reference read before the batch.
     """
+    checked = _with_state(events, elections)
+    checked = checked.withColumn("unknown_contest", _unknown_contest()).withColumn(
+        "unknown_option", _unknown_option())
+    classified = checked.withColumn("reason", _reason()).withColumn("detail", _detail()).drop(
+        "layout", "unknown_contest", "unknown_option", "opened_at",
+        *[f.name for f in ELECTION_STATE_FIELDS])
+    return _duplicates(classified)
+
+
+def _with_state(events: DataFrame, elections: DataFrame) -> DataFrame:
+    """Events with their election's state: as read after the event when the source read
+    it (``election_*`` columns), else from the reference read before the batch."""
     checked = events.join(F.broadcast(elections.drop("ballot_contests")), "election_id", "left")
     state_read_later = F.col("election_status").isNotNull()
     for name in ("status", "opens_at", "closes_at", "opened_at"):
         checked = checked.withColumn(
             name, F.when(state_read_later, F.col(f"election_{name}")).otherwise(F.col(name)))
+    return checked
+
+
+def _unknown_contest() -> F.Column:
+    """The first contest on the ballot that its election's layout does not have."""
     cast = F.coalesce(F.col("contests"), F.array())
     layout = F.col("layout")
-    unknown_contest = F.try_element_at(
+    return F.try_element_at(
         F.filter(cast, lambda c: ~F.coalesce(F.map_contains_key(layout, c.contest_id),
                                              F.lit(False))),
         F.lit(1),
     ).contest_id
-    unknown_option = F.array_min(F.flatten(F.transform(cast, lambda c: F.transform(
+
+
+def _unknown_option() -> F.Column:
+    """The first ``contest/option`` on the ballot that its contest does not offer."""
+    cast = F.coalesce(F.col("contests"), F.array())
+    layout = F.col("layout")
+    return F.array_min(F.flatten(F.transform(cast, lambda c: F.transform(
         F.filter(F.coalesce(c.selections, F.array()), lambda o: ~F.array_contains(
             F.try_element_at(layout, c.contest_id).options, o)),
         lambda o: F.concat_ws("/", c.contest_id, o),
     ))))
-    checked = checked.withColumn("unknown_contest", unknown_contest).withColumn(
-        "unknown_option", unknown_option)
-    reason = (
+
+
+def _reason() -> F.Column:
+    """The first check an event fails, in ``classify``'s order (null when it passes)."""
+    return (
         F.when(F.col("malformed_because").isNotNull(), F.lit("malformed"))
         .when(F.col("status").isNull(), F.lit("unknown_election"))
         .when(F.col("status").isin("draft", "scheduled")
@@ -221,7 +243,11 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
         .when(F.col("unknown_contest").isNotNull(), F.lit("unknown_contest"))
         .when(F.col("unknown_option").isNotNull(), F.lit("unknown_option"))
     )
-    detail = (
+
+
+def _detail() -> F.Column:
+    """What a person needs to know about the failed check, beside ``_reason``."""
+    return (
         F.when(F.col("malformed_because").isNotNull(), F.col("malformed_because"))
         .when(F.col("status").isNull(), F.format_string("no election %s", "election_id"))
         .when(F.col("status").isin("draft", "scheduled"),
@@ -241,9 +267,11 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
         .when(F.col("unknown_option").isNotNull(),
               F.format_string("no option %s", "unknown_option"))
     )
-    classified = checked.withColumn("reason", reason).withColumn("detail", detail).drop(
-        "layout", "unknown_contest", "unknown_option", "opened_at",
-        *[f.name for f in ELECTION_STATE_FIELDS])
+
+
+def _duplicates(classified: DataFrame) -> DataFrame:
+    """A voter's first otherwise valid event counts; later ones, and any after a ballot
+    counted in an earlier batch (``has_voted``), are duplicates."""
     # Ranked among the voter's otherwise valid events only: a rejected one never counts first.
     first = Window.partitionBy("election_id", "voter_id", F.col("reason").isNull()).orderBy(
         "judged_at", "partition", "offset"

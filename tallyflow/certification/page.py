@@ -10,9 +10,16 @@ from typing import Any
 
 def certificate_html(certificate: Mapping[str, Any], digest: str) -> str:
     """The certificate as a page a person can read and print; every value escaped."""
+    parts = _head(certificate["election"], digest)
+    for contest in certificate["contests"]:
+        parts += _contest(contest)
+    parts += _figures(certificate)
+    return "\n".join(parts)
+
+
+def _head(election: Mapping[str, Any], digest: str) -> list[str]:
     e = html.escape
-    election = certificate["election"]
-    parts = [
+    return [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Certificate: {e(election['title'])}</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
@@ -27,33 +34,44 @@ def certificate_html(certificate: Mapping[str, Any], digest: str) -> str:
         f"<p>Certificate SHA-256: <code>{e(digest)}</code><br>Voter roll fingerprint: "
         f"<code>{e(election.get('roll_fingerprint') or '')}</code></p>",
     ]
-    for contest in certificate["contests"]:
-        parts.append(f"<h2>{e(contest['title'])}</h2>")
+
+
+def _contest(contest: Mapping[str, Any]) -> list[str]:
+    e = html.escape
+    parts = []
+    parts.append(f"<h2>{e(contest['title'])}</h2>")
+    parts.append(
+        f"<p>{e(contest['kind'])}"
+        + (f", {contest['seats']} seats" if contest["seats"] > 1 else "")
+        + f". Ballots {contest['ballots']:,}; blank {contest['blank_ballots']:,}; "
+        f"undervoted {contest['undervoted_ballots']:,}; overvoted "
+        f"{contest['overvoted_ballots']:,}.</p>")
+    parts.append("<table><tr><th>Option</th><th>Votes</th><th>Share</th><th></th></tr>")
+    for option in sorted(contest["options"], key=lambda o: -o["votes"]):
+        won = option["option_id"] in contest["winners"]
         parts.append(
-            f"<p>{e(contest['kind'])}"
-            + (f", {contest['seats']} seats" if contest["seats"] > 1 else "")
-            + f". Ballots {contest['ballots']:,}; blank {contest['blank_ballots']:,}; "
-            f"undervoted {contest['undervoted_ballots']:,}; overvoted "
-            f"{contest['overvoted_ballots']:,}.</p>")
-        parts.append("<table><tr><th>Option</th><th>Votes</th><th>Share</th><th></th></tr>")
-        for option in sorted(contest["options"], key=lambda o: -o["votes"]):
-            won = option["option_id"] in contest["winners"]
-            parts.append(
-                f"<tr class='{'won' if won else ''}'><td>{e(option['name'])}</td>"
-                f"<td class='n'>{option['votes']:,}</td>"
-                f"<td class='n'>{e(option['share_percent'])} %</td>"
-                f"<td>{'elected' if won and contest['kind'] != 'yes_no' else ''}</td></tr>")
-        parts.append("</table>")
-        if contest["kind"] == "yes_no":
-            parts.append(f"<p><strong>{'Passes' if contest['passes'] else 'Fails'}</strong> "
-                         f"(threshold {e(contest['threshold'])}). {e(contest['rule'])}</p>")
-        if contest["tie"]:
-            tie = contest["tie"]
-            parts.append(
-                f"<p><strong>Tie</strong> at {tie['votes']:,} votes between "
-                f"{e(', '.join(tie['options']))} for {tie['seats']} seat(s), broken by lot: "
-                f"{e(', '.join(tie['won']))}. Draw order {e(', '.join(tie['draw']))}; seed "
-                f"<code>{e(tie['seed'])}</code>. {e(tie['rule'])}</p>")
+            f"<tr class='{'won' if won else ''}'><td>{e(option['name'])}</td>"
+            f"<td class='n'>{option['votes']:,}</td>"
+            f"<td class='n'>{e(option['share_percent'])} %</td>"
+            f"<td>{'elected' if won and contest['kind'] != 'yes_no' else ''}</td></tr>")
+    parts.append("</table>")
+    if contest["kind"] == "yes_no":
+        parts.append(f"<p><strong>{'Passes' if contest['passes'] else 'Fails'}</strong> "
+                     f"(threshold {e(contest['threshold'])}). {e(contest['rule'])}</p>")
+    if contest["tie"]:
+        tie = contest["tie"]
+        parts.append(
+            f"<p><strong>Tie</strong> at {tie['votes']:,} votes between "
+            f"{e(', '.join(tie['options']))} for {tie['seats']} seat(s), broken by lot: "
+            f"{e(', '.join(tie['won']))}. Draw order {e(', '.join(tie['draw']))}; seed "
+            f"<code>{e(tie['seed'])}</code>. {e(tie['rule'])}</p>")
+    return parts
+
+
+def _figures(certificate: Mapping[str, Any]) -> list[str]:
+    """Turnout, rejected ballots, reconciliation, final offsets and data quality."""
+    e = html.escape
+    parts = []
     turnout = certificate["turnout"]
     parts.append(f"<h2>Turnout</h2><p>{turnout['ballots']:,} ballots of "
                  f"{turnout['registered']:,} registered voters "
@@ -78,4 +96,4 @@ def certificate_html(certificate: Mapping[str, Any], digest: str) -> str:
     parts += [f"<li>{e(suite)}: <a href='/data-docs/{e(path)}'>{e(path)}</a></li>"
               for suite, path in sorted((quality.get("reports") or {}).items())]
     parts.append("</ul></body></html>")
-    return "\n".join(parts)
+    return parts

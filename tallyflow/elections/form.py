@@ -56,10 +56,39 @@ def definition_from_form(params: Mapping[str, Any], now: datetime) -> dict[str, 
     """A definition dict from the form's fields (see the ``create_election`` DAG)."""
     if params.get("definition"):
         return dict(params["definition"])
-    errors = []
+    errors: list[str] = []
+    parties, options = _candidates(params.get("candidates"), errors)
+    regions = _regions(params.get("regions"), errors)
+    if errors:
+        raise DefinitionError(errors, source="trigger form")
+    opens_at, closes_at = _times(params, now)
+    title = (params.get("title") or "").strip()
+    return {
+        "id": params.get("election_id") or slugify(title),
+        "title": title,
+        "description": params.get("description") or "",
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "embargo_tallies_until_close": bool(params.get("embargo_tallies_until_close")),
+        "test_mode": bool(params.get("test_mode")),
+        "parties": parties,
+        "regions": regions,
+        "contests": [
+            {
+                "id": slugify(params.get("contest_title") or "main"),
+                "title": params.get("contest_title") or title,
+                "kind": "plurality",
+                "options": options,
+            }
+        ],
+    }
+
+
+def _candidates(text: str | None, errors: list[str]) -> tuple[list[dict], list[dict]]:
+    """Parties and options from ``name | party`` lines; each party once, in order."""
     parties: dict[str, dict[str, str]] = {}
     options = []
-    for n, line in enumerate(_lines(params.get("candidates")), start=1):
+    for n, line in enumerate(_lines(text), start=1):
         name, _, party_name = (part.strip() for part in line.partition("|"))
         option: dict[str, Any] = {"id": slugify(name), "name": name}
         if party_name:
@@ -75,10 +104,14 @@ def definition_from_form(params: Mapping[str, Any], now: datetime) -> dict[str, 
         if not name:
             errors.append(f"candidates line {n}: {line!r} has no candidate name")
         options.append(option)
+    return list(parties.values()), options
 
+
+def _regions(text: str | None, errors: list[str]) -> list[dict]:
+    """Regions from ``district > precinct | population`` lines under one country."""
     regions = [{"id": "all", "name": "All regions", "level": "country"}]
     districts: dict[str, str] = {}
-    for n, line in enumerate(_lines(params.get("regions")), start=1):
+    for n, line in enumerate(_lines(text), start=1):
         path, _, population = (part.strip() for part in line.partition("|"))
         parent_name, _, name = (part.strip() for part in path.rpartition(">"))
         region: dict[str, Any] = {"id": slugify(name), "name": name, "level": "precinct",
@@ -101,36 +134,16 @@ def definition_from_form(params: Mapping[str, Any], now: datetime) -> dict[str, 
     if len(regions) == 1:
         regions.append({"id": "everywhere", "name": "Everywhere", "level": "precinct",
                         "parent": "all"})
-    if errors:
-        raise DefinitionError(errors, source="trigger form")
+    return regions
 
+
+def _times(params: Mapping[str, Any], now: datetime) -> tuple[str, str]:
+    """Opening (``now`` when empty) and closing (DEFAULT_VOTING_HOURS later when empty)."""
     opens_at = _utc(resolve_time(params.get("opens_at") or "now", now))
     if params.get("closes_at"):
-        closes_at = _utc(resolve_time(params["closes_at"], now))
-    else:
-        try:
-            opened = datetime.fromisoformat(opens_at)
-        except ValueError:
-            opened = now
-        closes_at = _utc((opened + timedelta(hours=DEFAULT_VOTING_HOURS)).isoformat())
-    title = (params.get("title") or "").strip()
-    definition: dict[str, Any] = {
-        "id": params.get("election_id") or slugify(title),
-        "title": title,
-        "description": params.get("description") or "",
-        "opens_at": opens_at,
-        "closes_at": closes_at,
-        "embargo_tallies_until_close": bool(params.get("embargo_tallies_until_close")),
-        "test_mode": bool(params.get("test_mode")),
-        "parties": list(parties.values()),
-        "regions": regions,
-        "contests": [
-            {
-                "id": slugify(params.get("contest_title") or "main"),
-                "title": params.get("contest_title") or title,
-                "kind": "plurality",
-                "options": options,
-            }
-        ],
-    }
-    return definition
+        return opens_at, _utc(resolve_time(params["closes_at"], now))
+    try:
+        opened = datetime.fromisoformat(opens_at)
+    except ValueError:
+        opened = now
+    return opens_at, _utc((opened + timedelta(hours=DEFAULT_VOTING_HOURS)).isoformat())

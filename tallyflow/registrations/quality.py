@@ -52,74 +52,86 @@ def _not_null(*columns: str) -> list[gxe.Expectation]:
 
 def registration_suites(rules: RollRules) -> dict[str, list[gxe.Expectation]]:
     """The expectations of each suite, for one election."""
-    return {
-        "parties": [
-            gxe.ExpectColumnValuesToBeUnique(column="party_id", description="party ids are unique"),
-            *_not_null("party_id", "name", "abbreviation", "colour"),
-            gxe.ExpectColumnValuesToMatchRegex(
-                column="colour", regex=r"^#[0-9a-fA-F]{6}$", description="colours are #rrggbb"
-            ),
-        ],
-        "candidates": [
-            gxe.ExpectCompoundColumnsToBeUnique(
-                column_list=["contest_id", "option_id"],
-                description="option ids are unique within their contest",
-            ),
-            *_not_null("contest_id", "option_id", "name"),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="party_id",
-                value_set=sorted(rules.party_ids),
-                description="the parties candidates reference exist",
-            ),
-        ],
-        "regions": [
-            gxe.ExpectColumnValuesToBeUnique(
-                column="region_id", description="region ids are unique"
-            ),
-            *_not_null("region_id", "name", "level"),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="parent_region_id",
-                value_set=sorted(rules.region_ids),
-                description="parent regions exist",
-            ),
-            gxe.ExpectColumnPairValuesToBeEqual(
-                column_A="registered_voters",
-                column_B="roll_count",
-                ignore_row_if="both_values_are_missing",
-                description="each region's registered count matches the voters on the roll",
-            ),
-            gxe.ExpectColumnPairValuesToBeEqual(
-                column_A="expected_voters",
-                column_B="roll_count",
-                ignore_row_if="either_value_is_missing",
-                description="the registrar's expected count matches the voters on the roll",
-            ),
-        ],
-        "voters": [
-            gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the roll is not empty"),
-            gxe.ExpectColumnValuesToBeUnique(column="voter_id", description="voter ids are unique"),
-            *_not_null("voter_id", "full_name", "birth_date", "gender", "region_id",
-                       "registered_on"),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="region_id",
-                value_set=sorted(rules.precinct_ids),
-                description="voters are registered in a precinct of this election",
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="gender", value_set=list(GENDERS), description="gender codes are known"
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="age_on_election_day",
-                min_value=rules.voting_age,
-                description=f"voters are at least {rules.voting_age} on election day",
-            ),
-            gxe.ExpectCompoundColumnsToBeUnique(
-                column_list=["normalised_name", "birth_date", "region_id"],
-                severity="warning",
-                description="no likely duplicate people (same name, birth date and region)",
-            ),
-        ],
-    }
+    return {"parties": _party_suite(), "candidates": _candidate_suite(rules),
+            "regions": _region_suite(rules), "voters": _voter_suite(rules)}
+
+
+def _party_suite() -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeUnique(column="party_id", description="party ids are unique"),
+        *_not_null("party_id", "name", "abbreviation", "colour"),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="colour", regex=r"^#[0-9a-fA-F]{6}$", description="colours are #rrggbb"
+        ),
+    ]
+
+
+def _candidate_suite(rules: RollRules) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["contest_id", "option_id"],
+            description="option ids are unique within their contest",
+        ),
+        *_not_null("contest_id", "option_id", "name"),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="party_id",
+            value_set=sorted(rules.party_ids),
+            description="the parties candidates reference exist",
+        ),
+    ]
+
+
+def _region_suite(rules: RollRules) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeUnique(
+            column="region_id", description="region ids are unique"
+        ),
+        *_not_null("region_id", "name", "level"),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="parent_region_id",
+            value_set=sorted(rules.region_ids),
+            description="parent regions exist",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="registered_voters",
+            column_B="roll_count",
+            ignore_row_if="both_values_are_missing",
+            description="each region's registered count matches the voters on the roll",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="expected_voters",
+            column_B="roll_count",
+            ignore_row_if="either_value_is_missing",
+            description="the registrar's expected count matches the voters on the roll",
+        ),
+    ]
+
+
+def _voter_suite(rules: RollRules) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, description="the roll is not empty"),
+        gxe.ExpectColumnValuesToBeUnique(column="voter_id", description="voter ids are unique"),
+        *_not_null("voter_id", "full_name", "birth_date", "gender", "region_id",
+                   "registered_on"),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="region_id",
+            value_set=sorted(rules.precinct_ids),
+            description="voters are registered in a precinct of this election",
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="gender", value_set=list(GENDERS), description="gender codes are known"
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="age_on_election_day",
+            min_value=rules.voting_age,
+            description=f"voters are at least {rules.voting_age} on election day",
+        ),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["normalised_name", "birth_date", "region_id"],
+            severity="warning",
+            description="no likely duplicate people (same name, birth date and region)",
+        ),
+    ]
 
 
 # -- reading the registrations ------------------------------------------------------------

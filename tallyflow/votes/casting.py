@@ -25,7 +25,7 @@ from typing import Any
 import psycopg2
 
 from tallyflow import db
-from tallyflow.elections.definition import schema_errors
+from tallyflow.elections.checks import schema_errors
 from tallyflow.votes.event import (
     SCHEMA_VERSION,
     DuplicateField,

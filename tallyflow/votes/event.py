@@ -93,6 +93,10 @@ TIME_TEXT = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]
                        re.ASCII)
 FIELDS = ("schema_version", "event_id", "election_id", "credential", "region_id", "contests",
           "cast_at", "channel", "received_at")
+# Fields an event must have (``received_at`` is optional: the server's record judges it).
+REQUIRED_FIELDS = tuple(f for f in FIELDS if f != "received_at")
+# A contest on a ballot: which contest, and the option ids chosen (in order, for ranked).
+CONTEST_FIELDS = ("contest_id", "selections")
 MAX_CONTESTS = 50
 MAX_SELECTIONS = 100
 
@@ -161,27 +165,9 @@ def event_problem(event: Any) -> str | None:
         return "region_id is missing"
     if not _is_id(event["region_id"]):
         return "region_id is not an id"
-    contests = event.get("contests")
-    if not isinstance(contests, list):
-        return "contests is missing or not a list"
-    if len(contests) > MAX_CONTESTS:
-        return f"more than {MAX_CONTESTS} contests"
-    for contest in contests:
-        if not isinstance(contest, dict) or "contest_id" not in contest or \
-                "selections" not in contest:
-            return "a contest lacks contest_id or selections"
-        if set(contest) - {"contest_id", "selections"}:
-            return "a contest has a field other than contest_id and selections"
-        selections = contest["selections"]
-        if not isinstance(selections, list):
-            return "a contest's selections are not a list"
-        if len(selections) > MAX_SELECTIONS:
-            return f"a contest has more than {MAX_SELECTIONS} selections"
-        if not _is_id(contest["contest_id"]) or not all(_is_id(s) for s in selections):
-            return "a contest_id or selection is not an id"
-    ids = [c["contest_id"] for c in contests]
-    if len(set(ids)) != len(ids):
-        return "a contest appears twice"
+    problem = _contests_problem(event.get("contests"))
+    if problem is not None:
+        return problem
     if event.get("channel") not in CHANNELS:
         return "channel is missing or not online, in_person or mail"
     if "cast_at" not in event:
@@ -230,6 +216,32 @@ def read_event(value: bytes | None) -> ReadEvent:
         receipt_of(event_id, credential) if event_id and credential is not None else None,
         event["contests"] if problem is None else None,
         problem)
+
+
+def _contests_problem(contests: Any) -> str | None:
+    """Why an event's ``contests`` are not a ballot's (the part of ``event_problem`` the
+    schema cannot say is the last: a contest given twice)."""
+    if not isinstance(contests, list):
+        return "contests is missing or not a list"
+    if len(contests) > MAX_CONTESTS:
+        return f"more than {MAX_CONTESTS} contests"
+    for contest in contests:
+        if not isinstance(contest, dict) or "contest_id" not in contest or \
+                "selections" not in contest:
+            return "a contest lacks contest_id or selections"
+        if set(contest) - set(CONTEST_FIELDS):
+            return "a contest has a field other than contest_id and selections"
+        selections = contest["selections"]
+        if not isinstance(selections, list):
+            return "a contest's selections are not a list"
+        if len(selections) > MAX_SELECTIONS:
+            return f"a contest has more than {MAX_SELECTIONS} selections"
+        if not _is_id(contest["contest_id"]) or not all(_is_id(s) for s in selections):
+            return "a contest_id or selection is not an id"
+    ids = [c["contest_id"] for c in contests]
+    if len(set(ids)) != len(ids):
+        return "a contest appears twice"
+    return None
 
 
 def credential_digest(credential: str) -> bytes:

@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tallyflow import db
+from tallyflow.elections.layout import ContestLayout, ballot_layouts
 from tallyflow.elections.store import UnknownElection
 from tallyflow.votes.event import VoteEvent
 
@@ -37,12 +38,8 @@ class SimulationError(ValueError):
     """The simulation cannot run as asked; the message says why."""
 
 
-@dataclass(frozen=True)
-class ContestRule:
-    contest_id: str
-    kind: str
-    options: tuple[str, ...]
-    max_selections: int
+# What the simulator draws a contest's ballots from.
+ContestRule = ContestLayout
 
 
 # Ballots wait up to this long to go out together. The embedded broker (Tansu, in memory)
@@ -80,12 +77,7 @@ def _election(url: str, election_id: str) -> tuple[dict, list[ContestRule], dict
         row = cur.fetchone()
         if row is None:
             raise UnknownElection(election_id)
-        cur.execute(db.query("tally_reference_options"), {"election_ids": [election_id]})
-        rules: dict[str, list] = {}
-        for _e, contest_id, option_id, max_selections in cur.fetchall():
-            rules.setdefault(contest_id, [max_selections, []])[1].append(option_id)
-        cur.execute(db.query("election_contest_kinds"), {"election_id": election_id})
-        contests = [ContestRule(c, kind, tuple(rules[c][1]), rules[c][0]) for c, kind in cur]
+        contests = ballot_layouts(cur, [election_id]).get(election_id, [])
         cur.execute(db.query("roll_voter_regions"), {"election_id": election_id})
         regions = dict(cur.fetchall())
     return {"opens_at": row[0], "closes_at": row[1]}, contests, regions
@@ -167,13 +159,7 @@ def simulate(
     if rate <= 0 or count < 0 or not 0 <= invalid_ratio <= 1:
         raise SimulationError("rate must be positive, count 0 or more, and the invalid ratio "
                               "between 0 and 1")
-    times, contests, regions = _election(url, election_id)
-    rng = random.Random(seed)
-    voters = [v for v in credentials if v in regions]
-    if not voters:
-        raise SimulationError(f"none of the credentials belongs to a voter of {election_id!r}")
-    rng.shuffle(voters)
-    maker = BallotMaker(contests, rng)
+    ballots = _Ballots.for_election(url, election_id, credentials, seed)
     report = SimulationReport(invalid={k: 0 for k in INVALID_KINDS})
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
                          "linger.ms": LINGER_MS, "compression.type": "lz4"})
@@ -182,15 +168,10 @@ def simulate(
         if error is not None:
             report.failed += 1
 
-    def valid(voter: str) -> VoteEvent:
-        return VoteEvent.ballot(election_id, credentials[voter], regions[voter],
-                                maker.choices(regions[voter]))
-
-    next_voter, cast = 0, []
     start = last = last_progress = time.monotonic()
     credit = 0.0
     try:
-        while report.sent < count and next_voter < len(voters):
+        while report.sent < count and not ballots.everyone_voted:
             if stop is not None and stop.is_set():
                 break
             now = time.monotonic()
@@ -198,19 +179,10 @@ def simulate(
             last = now
             while credit >= 1 and report.sent < count:
                 credit -= 1
-                if rng.random() < invalid_ratio:
-                    kind = rng.choice(INVALID_KINDS)
-                    key, value = _invalid(kind, rng, election_id, credentials, regions, voters,
-                                          cast, contests, times, valid)
-                    report.invalid[kind] += 1
-                elif next_voter < len(voters):
-                    voter = voters[next_voter]
-                    next_voter += 1
-                    cast.append(voter)
-                    event = valid(voter)
-                    key, value = event.key, event.to_json()
-                else:
+                drawn = ballots.next(invalid_ratio, report)
+                if drawn is None:
                     break  # everyone has voted
+                key, value = drawn
                 producer.produce(topic, value, key=key, on_delivery=delivered)
                 report.sent += 1
                 producer.poll(0)
@@ -225,6 +197,56 @@ def simulate(
     if progress:
         progress(report, count)
     return report
+
+
+class _Ballots:
+    """The run's next event: a voter's first ballot, or a bad one at ``invalid_ratio``."""
+
+    def __init__(self, election_id, voters, credentials, regions, contests, times,
+                 rng) -> None:
+        self.election_id, self.voters, self.credentials = election_id, voters, credentials
+        self.regions, self.contests, self.times = regions, contests, times
+        self.rng = rng
+        self.maker = BallotMaker(contests, rng)
+        self.next_voter = 0
+        self.cast: list[str] = []
+
+    @classmethod
+    def for_election(cls, url: str, election_id: str, credentials: dict[str, str],
+                     seed: int) -> _Ballots:
+        """The election's voters who have a credential here, in a seeded random order."""
+        times, contests, regions = _election(url, election_id)
+        rng = random.Random(seed)
+        voters = [v for v in credentials if v in regions]
+        if not voters:
+            raise SimulationError(
+                f"none of the credentials belongs to a voter of {election_id!r}")
+        rng.shuffle(voters)
+        return cls(election_id, voters, credentials, regions, contests, times, rng)
+
+    def valid(self, voter: str) -> VoteEvent:
+        region = self.regions[voter]
+        return VoteEvent.ballot(self.election_id, self.credentials[voter], region,
+                                self.maker.choices(region))
+
+    @property
+    def everyone_voted(self) -> bool:
+        return self.next_voter >= len(self.voters)
+
+    def next(self, invalid_ratio: float, report: SimulationReport
+             ) -> tuple[bytes | None, bytes] | None:
+        if self.rng.random() < invalid_ratio:
+            kind = self.rng.choice(INVALID_KINDS)
+            report.invalid[kind] += 1
+            return _invalid(kind, self.rng, self.election_id, self.credentials, self.regions,
+                            self.voters, self.cast, self.contests, self.times, self.valid)
+        if self.everyone_voted:
+            return None
+        voter = self.voters[self.next_voter]
+        self.next_voter += 1
+        self.cast.append(voter)
+        event = self.valid(voter)
+        return event.key, event.to_json()
 
 
 def _invalid(kind, rng, election_id, credentials, regions, voters, cast, contests, times,

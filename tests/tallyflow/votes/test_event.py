@@ -84,3 +84,29 @@ def test_a_message_is_read_with_its_receipt_and_refused_with_a_reason():
     assert twice.problem == "field 'election_id' appears twice" and twice.election_id is None
     bad = read_event(json.dumps({**VALID, "channel": "pigeon"}).encode())
     assert bad.problem and bad.contests is None and bad.election_id == "e-1"
+
+
+@pytest.mark.fast
+def test_the_event_contract_matches_the_published_schema_field_for_field():
+    from tallyflow.votes import event
+
+    schema = event.vote_event_schema()
+    assert list(event.FIELDS) == list(schema["properties"])
+    assert list(event.REQUIRED_FIELDS) == schema["required"]
+    assert list(event.CONTEST_FIELDS) == list(
+        schema["properties"]["contests"]["items"]["properties"])
+    assert list(event.CHANNELS) == schema["properties"]["channel"]["enum"]
+    assert schema["properties"]["schema_version"]["const"] == event.SCHEMA_VERSION
+
+
+@pytest.mark.fast
+def test_the_tallys_spark_schema_is_built_from_the_event_contract():
+    import dataclasses
+
+    from jobs.tally_transforms import CONTESTS, READ_FIELDS
+    from tallyflow.votes.event import CONTEST_FIELDS, ReadEvent
+
+    assert [f.name for f in CONTESTS.elementType.fields] == list(CONTEST_FIELDS)
+    assert [f.name for f in READ_FIELDS] == [
+        "malformed_because" if f.name == "problem" else f.name
+        for f in dataclasses.fields(ReadEvent)]

@@ -1,0 +1,121 @@
+"""How each kind of setting is read from the environment: every reader names its variable
+in each error and says what was expected (``tallyflow.settings`` puts them together)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_HOST_PORT = re.compile(r"^[A-Za-z0-9._-]+:\d{1,5}$")
+
+
+class SettingsError(ValueError):
+    """A setting has a value Tallyflow cannot use. The message names the variable."""
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _postgres_url(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or port == -1:
+        raise SettingsError(
+            f"{name}={redact(value)!r} is not a PostgreSQL URL: expected "
+            f"postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    if not parts.path.strip("/"):
+        raise SettingsError(f"{name}={redact(value)!r} names no database: add /DATABASE")
+    return value
+
+
+def _bootstrap(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if not value:
+        return None
+    servers = [s.strip() for s in value.split(",")]
+    for server in servers:
+        if not _HOST_PORT.match(server) or not 0 < int(server.rsplit(":", 1)[1]) < 65536:
+            raise SettingsError(
+                f"{name}={value!r} is not a Kafka bootstrap list: expected HOST:PORT[,HOST:PORT...]"
+            )
+    return ",".join(servers)
+
+
+def _spark_remote(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme != "sc" or not parts.hostname or port == -1:
+        raise SettingsError(f"{name}={value!r} is not a Spark Connect URL: expected sc://HOST:PORT")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo}..{hi}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, lo: float,
+           hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo:g}..{hi:g}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; the first is the default."""
+    value = env.get(name) or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} is not one of: {', '.join(choices)}")
+    return value
+
+
+def _topic(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not _TOPIC_NAME.match(value) or value in (".", ".."):
+        raise SettingsError(
+            f"{name}={value!r} is not a valid Kafka topic name: use letters, digits, '.', '_', '-'"
+        )
+    return value
+
+
+def _memory(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not re.fullmatch(r"\d+[kmgKMG]", value):
+        raise SettingsError(f"{name}={value!r} is not a JVM memory size: expected e.g. 512m or 2g")
+    return value

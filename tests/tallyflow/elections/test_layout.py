@@ -1,0 +1,45 @@
+"""The ballot layout: contests in ballot order, each with its options and its limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from tallyflow.elections.layout import ContestLayout, group_layouts, option_rows
+
+
+@pytest.mark.fast
+def test_rows_in_ballot_order_become_each_elections_contests_in_that_order():
+    rows = [("e", "mayor", "plurality", 1, "bob"), ("e", "mayor", "plurality", 1, "ann"),
+            ("e", "parks", "approval", 2, "lake"), ("e", "parks", "approval", 2, "dogs"),
+            ("e", "empty", "plurality", 1, None), ("f", "q", "yes_no", 1, "yes")]
+
+    layouts = group_layouts(rows)
+
+    assert layouts == {
+        "e": [ContestLayout("mayor", "plurality", ("bob", "ann"), 1),
+              ContestLayout("parks", "approval", ("lake", "dogs"), 2),
+              ContestLayout("empty", "plurality", (), 1)],
+        "f": [ContestLayout("q", "yes_no", ("yes",), 1)],
+    }
+    assert option_rows(layouts) == [("e", "mayor", "bob", 1), ("e", "mayor", "ann", 1),
+                                    ("e", "parks", "lake", 2), ("e", "parks", "dogs", 2),
+                                    ("f", "q", "yes", 1)]
+
+
+def test_the_stored_ballot_follows_the_definitions_order_and_limits(postgres_url, new_election):
+    from tallyflow import db
+    from tallyflow.elections.layout import ballot_layouts
+
+    election = new_election("general-election.json")
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        layout = ballot_layouts(cur, [election.election_id])[election.election_id]
+
+    defined_order = sorted(election.contests, key=lambda c: c.ballot_order)
+    assert [c.contest_id for c in layout] == [c.contest_id for c in defined_order]
+    for stored, defined in zip(layout, defined_order, strict=True):
+        assert stored.kind == defined.kind
+        assert stored.options == tuple(
+            o.option_id for o in sorted(defined.options, key=lambda o: o.ballot_order))
+        expected = {"plurality": defined.seats, "yes_no": 1}.get(defined.kind,
+                                                                  len(defined.options))
+        assert stored.max_selections == expected
