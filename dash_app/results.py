@@ -19,9 +19,10 @@ import psycopg2.extensions
 from psycopg2.extras import RealDictCursor
 
 from tallyflow import db
+from tallyflow.elections.layout import group_contests
 from tallyflow.elections.store import UnknownElection
 from tallyflow.settings import get_settings
-from tallyflow.tabulation import leaders, margin_points, passes_threshold, threshold_of
+from tallyflow.tabulation import leaders, margin_points, passes_threshold, share, threshold_of
 
 # Colour-blind-safe colours (Okabe-Ito) for options without a party colour.
 SAFE_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
@@ -119,25 +120,21 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
     "too close to call"."""
     too_close = get_settings().too_close_points if too_close is None else too_close
     ballots = {row["contest_id"]: row for row in raw["contest_ballots"]}
-    contests: dict[str, dict[str, Any]] = {}
-    for row in raw["options"]:
-        contest = contests.setdefault(row["contest_id"], {
-            "contest_id": row["contest_id"], "title": row["contest_title"],
-            "kind": row["kind"], "seats": row["seats"], "threshold": row["threshold"],
-            "options": [],
-        })
-        contest["options"].append({
-            "option_id": row["option_id"], "name": row["name"],
-            "party": row["party_name"], "colour": row["colour"], "votes": int(row["votes"]),
-        })
+    contests = group_contests(
+        raw["options"],
+        {"title": "contest_title", "kind": "kind", "seats": "seats", "threshold": "threshold"},
+        {"option_id": "option_id", "name": "name", "party": "party_name", "colour": "colour",
+         "votes": "votes"})
     results = []
-    for contest in contests.values():
+    for contest in contests:
         options = contest["options"]
+        for option in options:
+            option["votes"] = int(option["votes"])
         for i, option in enumerate(options):
             option["colour"] = option["colour"] or SAFE_COLOURS[i % len(SAFE_COLOURS)]
         total = sum(o["votes"] for o in options)
         for option in options:
-            option["share"] = round(100 * option["votes"] / total, 2) if total else 0.0
+            option["share"] = round(share(option["votes"], total), 2)
         votes = {o["option_id"]: o["votes"] for o in options}
         names = {o["option_id"]: o["name"] for o in options}
         ahead = [names[o] for o in leaders(votes, len(votes))]
@@ -171,7 +168,7 @@ def completeness(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "ballots": counted,
         "registered": registered,
-        "turnout_percent": round(100 * counted / registered, 2) if registered else 0.0,
+        "turnout_percent": round(share(counted, registered), 2),
         "regions_reporting": sum(1 for r in regions if r["ballots"]),
         "regions": len(regions),
     }

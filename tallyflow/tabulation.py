@@ -34,6 +34,12 @@ def passes_threshold(yes: int, no: int, threshold: Fraction) -> bool:
             and yes * threshold.denominator >= threshold.numerator * (yes + no))
 
 
+def share(part: int, whole: int) -> float:
+    """``part`` as a percentage of ``whole`` (0 when there is nothing yet): an option's
+    share of its contest's votes, turnout of the registered. Shown to two decimals."""
+    return 100 * part / whole if whole else 0.0
+
+
 def leaders(votes: Mapping[str, int], seats: int) -> list[str]:
     """The options ahead so far, most votes first (ties in option order): who would take
     the ``seats`` now, before any lot is drawn."""
@@ -102,7 +108,7 @@ def contest_result(contest: dict[str, Any], marks: Mapping[tuple[str, str], int]
         "tie": None,
     }
     for option in result["options"]:
-        option["share_percent"] = f"{100 * option['votes'] / total:.2f}" if total else "0.00"
+        option["share_percent"] = f"{share(option['votes'], total):.2f}"
     if contest["kind"] == "yes_no":
         yes, no = votes.get("yes", 0), votes.get("no", 0)
         threshold = threshold_of(contest["threshold"])

@@ -14,7 +14,7 @@ from tallyflow.certification.page import certificate_html
 from tallyflow.certification.steps import CertificationRefused, step
 from tallyflow.elections.definition import canonical_json
 from tallyflow.elections.lifecycle import lock_closed, mark_certified
-from tallyflow.tabulation import LOT_RULE
+from tallyflow.tabulation import LOT_RULE, share
 from tallyflow.votes.offsets import Offsets
 
 CERTIFICATE_VERSION = 1
@@ -70,7 +70,7 @@ def _certificate_inputs(url: str, election_id: str) -> tuple[dict, dict, dict]:
     turnout = {
         "ballots": ballots,
         "registered": registered,
-        "turnout_percent": f"{100 * ballots / registered:.2f}" if registered else "0.00",
+        "turnout_percent": f"{share(ballots, registered):.2f}",
         "by_region": {c["item"]: c["value"] for c in sorted(cells, key=lambda c: c["item"])
                       if c["metric"] == "turnout"},
         "by_age_band_and_gender": {c["item"]: c["value"] for c in

@@ -8,6 +8,7 @@ from psycopg2.extras import RealDictCursor
 
 from tallyflow import db
 from tallyflow.certification.steps import CertificationRefused, step
+from tallyflow.elections.layout import group_contests
 from tallyflow.tabulation import contest_result
 
 
@@ -23,22 +24,18 @@ def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
             (fingerprint,) = cur.fetchone().values()
             cur.execute(db.query("recount_contest_cells"), {"election_id": election_id})
             marks = {(r["metric"], r["item"]): r["value"] for r in cur.fetchall()}
-        contests: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            contest = contests.setdefault(row["contest_id"], {
-                "contest_id": row["contest_id"], "title": row["title"], "kind": row["kind"],
-                "seats": row["seats"], "threshold": row["threshold"], "options": [],
-            })
-            if row["option_id"] is not None:
-                contest["options"].append({"option_id": row["option_id"], "name": row["name"],
-                                           "party_id": row["party_id"],
-                                           "votes": int(row["votes"])})
-        ranked = [c["contest_id"] for c in contests.values() if c["kind"] == "ranked"]
+        contests = group_contests(
+            rows, {"title": "title", "kind": "kind", "seats": "seats", "threshold": "threshold"},
+            {"option_id": "option_id", "name": "name", "party_id": "party_id", "votes": "votes"})
+        for contest in contests:
+            for option in contest["options"]:
+                option["votes"] = int(option["votes"])
+        ranked = [c["contest_id"] for c in contests if c["kind"] == "ranked"]
         if ranked:
             raise CertificationRefused(
                 f"election {election_id!r} has ranked contests ({', '.join(ranked)}); "
                 "ranked tabulation comes in a later release, so it cannot be certified yet")
-        results = [contest_result(c, marks, fingerprint or "") for c in contests.values()]
+        results = [contest_result(c, marks, fingerprint or "") for c in contests]
         detail.update(contests=len(results), ties=[r["contest_id"] for r in results
                                                    if r["tie"]])
     return results

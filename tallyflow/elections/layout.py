@@ -1,13 +1,16 @@
 """An election's ballot: its contests in ballot order, what each allows, its options.
 
 Loaded by one query (``ballot_layouts``) for the tally, the recount and the simulator, so
-the rule for how many selections a contest allows is written once.
+the rule for how many selections a contest allows is written once. Rows that carry more
+(titles, names, votes: the certificate's and the site's queries) are grouped into contests
+by :func:`group_contests`, the one loop that does so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tallyflow import db
 
@@ -30,15 +33,36 @@ def ballot_layouts(cur, election_ids: Iterable[str]) -> dict[str, list[ContestLa
 def group_layouts(rows: Iterable[tuple]) -> dict[str, list[ContestLayout]]:
     """Layouts from (election_id, contest_id, kind, max_selections, option_id) rows in
     ballot order."""
-    grouped: dict[str, dict[str, tuple[str, int, list[str]]]] = {}
-    for election_id, contest_id, kind, max_selections, option_id in rows:
-        contest = grouped.setdefault(election_id, {}).setdefault(
-            contest_id, (kind, max_selections, []))
-        if option_id is not None:
-            contest[2].append(option_id)
-    return {election_id: [ContestLayout(c, kind, tuple(options), most)
-                          for c, (kind, most, options) in contests.items()]
-            for election_id, contests in grouped.items()}
+    fields = ("election_id", "contest_id", "kind", "max_selections", "option_id")
+    by_election: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        record = dict(zip(fields, row, strict=True))
+        by_election.setdefault(record["election_id"], []).append(record)
+    return {
+        election_id: [ContestLayout(c["contest_id"], c["kind"],
+                                    tuple(o["option_id"] for o in c["options"]),
+                                    c["max_selections"])
+                      for c in group_contests(records, {"kind": "kind",
+                                                        "max_selections": "max_selections"},
+                                              {"option_id": "option_id"})]
+        for election_id, records in by_election.items()
+    }
+
+
+def group_contests(rows: Iterable[Mapping[str, Any]], contest: Mapping[str, str],
+                   option: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One election's rows in ballot order (one per option; a contest without options has
+    one row with a null ``option_id``) as contests in that order, each with ``contest_id``,
+    the ``contest`` fields and its ``options``, each with the ``option`` fields (both map
+    the name wanted to the row's column)."""
+    contests: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        grouped = contests.setdefault(row["contest_id"], {
+            "contest_id": row["contest_id"],
+            **{name: row[column] for name, column in contest.items()}, "options": []})
+        if row["option_id"] is not None:
+            grouped["options"].append({name: row[column] for name, column in option.items()})
+    return list(contests.values())
 
 
 def option_rows(layouts: Mapping[str, Sequence[ContestLayout]]) -> list[tuple]:

@@ -43,3 +43,18 @@ def test_the_stored_ballot_follows_the_definitions_order_and_limits(postgres_url
         expected = {"plurality": defined.seats, "yes_no": 1}.get(defined.kind,
                                                                   len(defined.options))
         assert stored.max_selections == expected
+
+
+@pytest.mark.fast
+def test_rows_with_more_than_the_layout_group_into_contests_the_same_way():
+    from tallyflow.elections.layout import group_contests
+
+    rows = [{"contest_id": "q", "title": "Question", "option_id": "yes", "label": "Yes", "n": 3},
+            {"contest_id": "q", "title": "Question", "option_id": "no", "label": "No", "n": 1},
+            {"contest_id": "m", "title": "Mayor", "option_id": None, "label": None, "n": 0}]
+
+    assert group_contests(rows, {"heading": "title"}, {"id": "option_id", "votes": "n"}) == [
+        {"contest_id": "q", "heading": "Question",
+         "options": [{"id": "yes", "votes": 3}, {"id": "no", "votes": 1}]},
+        {"contest_id": "m", "heading": "Mayor", "options": []},
+    ]
