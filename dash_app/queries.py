@@ -5,6 +5,7 @@ from __future__ import annotations
 from psycopg2.extras import RealDictCursor
 
 from tallyflow import db
+from tallyflow.elections.layout import group_contests
 
 
 def component_health(url: str) -> list[dict]:
@@ -39,12 +40,7 @@ def ballot_layout(url: str, election_id: str) -> dict | None:
         options = cur.fetchall()
         cur.execute(db.query("results_regions"), {"election_id": election_id})
         precincts = [{"region_id": r["region_id"], "name": r["name"]} for r in cur.fetchall()]
-    contests: dict[str, dict] = {}
-    for row in options:
-        contest = contests.setdefault(row["contest_id"], {
-            "contest_id": row["contest_id"], "title": row["contest_title"],
-            "kind": row["kind"], "seats": row["seats"], "options": []})
-        contest["options"].append({"option_id": row["option_id"], "name": row["name"],
-                                   "party": row["party_name"]})
-    return {"election": dict(election), "contests": list(contests.values()),
-            "precincts": precincts}
+    contests = group_contests(options, {"title": "contest_title", "kind": "kind",
+                                        "seats": "seats"},
+                              {"option_id": "option_id", "name": "name", "party": "party_name"})
+    return {"election": dict(election), "contests": contests, "precincts": precincts}

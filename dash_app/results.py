@@ -127,6 +127,9 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
          "votes": "votes"})
     results = []
     for contest in contests:
+        if contest["kind"] == "ranked":
+            results.append(_ranked_pending(contest, ballots.get(contest["contest_id"], {})))
+            continue
         options = contest["options"]
         for option in options:
             option["votes"] = int(option["votes"])
@@ -158,6 +161,27 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
                                                        needed)
         results.append(result)
     return results
+
+
+# A ranked contest's stored counts are mentions at any rank, not votes: no leader, share or
+# margin can be read from them, so none is shown until round-by-round tabulation exists.
+RANKED_PENDING = ("Ranked-choice contest: its round-by-round result is not tabulated yet, "
+                  "so no leader is shown. Ballots are being counted.")
+
+
+def _ranked_pending(contest: dict[str, Any], counted: dict[str, Any]) -> dict[str, Any]:
+    """A ranked contest as the site and the exports show it before it can be tabulated:
+    its ballots, its candidates, and no votes, shares, leader or margin."""
+    return {
+        **contest,
+        "options": [{**o, "votes": None, "share": None} for o in contest["options"]],
+        "total_votes": None,
+        "ballots": int(counted.get("ballots") or 0),
+        "blank_ballots": int(counted.get("blank_ballots") or 0),
+        "overvoted_ballots": int(counted.get("overvoted_ballots") or 0),
+        "leader": None, "margin_points": None, "too_close": False, "leading": [],
+        "note": RANKED_PENDING,
+    }
 
 
 def completeness(raw: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +254,7 @@ def results_csv(document: dict[str, Any]) -> str:
             writer.writerow([document["election_id"], document["status"],
                              "official" if document["official"] else "unofficial",
                              contest["contest_id"], contest["title"], option["option_id"],
-                             option["name"], option["party"] or "", option["votes"],
-                             f"{option['share']:.2f}"])
+                             option["name"], option["party"] or "",
+                             "" if option["votes"] is None else option["votes"],
+                             "" if option["share"] is None else f"{option['share']:.2f}"])
     return buffer.getvalue()

@@ -58,6 +58,8 @@ def _label(election: dict) -> html.Div:
 
 
 def _headline(contest: dict) -> str:
+    if contest.get("note"):
+        return contest["note"]
     if contest["too_close"]:
         return (f"Too close to call: {contest['leader']} leads by "
                 f"{contest['margin_points']} points")
@@ -109,11 +111,14 @@ def page_parts(raw: dict) -> dict:
         cid = contest["contest_id"]
         texts[f"{cid}-headline"] = _headline(contest)
         texts[f"{cid}-details"] = _contest_details(contest)
-        graphs[f"{cid}-bar"] = figures.totals_bar(contest)
-        graphs[f"{cid}-donut"] = figures.shares_donut(contest)
+        if contest["total_votes"] is not None:  # a ranked contest has no votes to draw yet
+            graphs[f"{cid}-bar"] = figures.totals_bar(contest)
+            graphs[f"{cid}-donut"] = figures.shares_donut(contest)
     if not embargoed:
-        option_colours = {o["option_id"]: o["colour"] for o in contests[0]["options"]} \
-            if contests else {}
+        # The map's leaders are those of the first contest that has votes (results_regions).
+        mapped = next((c for c in contests if c["kind"] != "ranked"), None)
+        option_colours = {o["option_id"]: o["colour"] for o in mapped["options"]} \
+            if mapped else {}
         graphs["map-leader"] = figures.region_map(raw["regions"], "leader", option_colours)
         graphs["map-turnout"] = figures.region_map(raw["regions"], "turnout", option_colours)
         if raw["rejected"]:
@@ -163,8 +168,8 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
             _text(f"{cid}-headline", texts[f"{cid}-headline"], tag=html.P,
                   className="headline"),
             _text(f"{cid}-details", texts[f"{cid}-details"]),
-            html.Div([_graph(f"{cid}-bar", graphs[f"{cid}-bar"]),
-                      _graph(f"{cid}-donut", graphs[f"{cid}-donut"])], className="charts"),
+            html.Div([_graph(name, graphs[name]) for name in (f"{cid}-bar", f"{cid}-donut")
+                      if name in graphs], className="charts"),
         ], className="contest"))
     if "map-leader" in graphs:
         body.append(html.Div([_graph("map-leader", graphs["map-leader"]),

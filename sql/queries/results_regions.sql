@@ -1,5 +1,6 @@
 -- Each precinct (a region with no region below it) of one election: registered voters,
--- ballots counted so far and the leading option of the first contest there.
+-- ballots counted so far and the leading option there of the first contest that is not
+-- ranked (a ranked contest's counts are mentions, not votes).
 with precincts as (
     select
         region_id,
@@ -12,7 +13,7 @@ with precincts as (
 first_contest as (
     select contest_id
     from contests
-    where election_id = %(election_id)s
+    where election_id = %(election_id)s and kind <> 'ranked'
     order by ballot_order
     limit 1
 ),

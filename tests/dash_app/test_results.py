@@ -345,3 +345,32 @@ def test_a_certified_election_shows_the_certificates_numbers_not_the_live_cells(
     assert votes["ada-okafor"] == 41 and votes["bruno-lind"] == 26
     president = next(c for c in contest_results(raw) if c["contest_id"] == "president")
     assert (president["ballots"], president["overvoted_ballots"]) == (70, 2)
+
+
+@pytest.mark.fast
+def test_a_ranked_contest_shows_no_leader_votes_or_chart_until_it_can_be_tabulated():
+    from dash_app.pages.election import page_parts
+    from dash_app.results import RANKED_PENDING, results_csv
+
+    ranked = [_option("transit", "tram", 900, kind="ranked"),  # mentions at any rank
+              _option("transit", "bus", 400, kind="ranked")]
+    raw = _raw(options=ranked + _raw()["options"],
+               contest_ballots=[{"contest_id": "transit", "ballots": 950, "blank_ballots": 3,
+                                 "undervoted_ballots": 0, "overvoted_ballots": 0}],
+               regions=[{"region_id": "r1", "name": "One", "registered": 1500,
+                         "ballots": 1000, "leader_option_id": "ann"}])
+
+    transit, mayor, _tram = contest_results(raw)
+    assert (transit["leader"], transit["margin_points"], transit["leading"]) == (None, None, [])
+    assert [o["votes"] for o in transit["options"]] == [None, None]
+    assert transit["ballots"] == 950 and transit["note"] == RANKED_PENDING
+    assert mayor["leader"] == "Ann"  # the other contests are unchanged
+    parts = page_parts(raw)
+    assert page_text(parts["texts"]["transit-headline"]) == RANKED_PENDING
+    assert "leads" not in page_text(parts["texts"]["transit-headline"])
+    assert "transit-bar" not in parts["graphs"] and "mayor-bar" in parts["graphs"]
+    # The map colours precincts by the first contest with votes, not the ranked one.
+    assert "#111111" in str(parts["graphs"]["map-leader"])  # Ann's colour
+    rows = list(csv.DictReader(io.StringIO(results_csv(results_document(raw)))))
+    assert [(r["option_id"], r["votes"], r["share_percent"]) for r in rows
+            if r["contest_id"] == "transit"] == [("tram", "", ""), ("bus", "", "")]
