@@ -24,6 +24,7 @@ from tallyctl.election_commands import (
     cmd_simulate,
 )
 from tallyctl.platform_commands import DRAIN_TIMEOUT, cmd_down, cmd_init, cmd_status, cmd_up
+from tallyctl.rcv_commands import add_rcv_commands
 from tallyflow.settings import Settings, SettingsError
 
 
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("--actor", default=os.environ.get("USER") or "cli",
                          help="who certifies, for the audit log (default: $USER)")
     certify.set_defaults(func=cmd_certify)
+    add_rcv_commands(commands)
     return parser
 
 
@@ -158,10 +160,13 @@ def _non_negative(text: str) -> int:
 def _user_errors() -> tuple[type[Exception], ...]:
     from tallyflow.elections.definition import DefinitionError
     from tallyflow.elections.store import ElectionError
+    from tallyflow.rctab import RctabError
     from tallyflow.registrations.roll import RollFileError
+    from tallyflow.tabulation.ranked import RankedError
     from tallyflow.votes.simulator import SimulationError
 
-    return DefinitionError, ElectionError, RollFileError, SimulationError
+    return (DefinitionError, ElectionError, RankedError, RctabError, RollFileError,
+            SimulationError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
