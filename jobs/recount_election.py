@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
+    BooleanType,
     DateType,
     IntegerType,
     LongType,
@@ -46,6 +47,7 @@ CAST_CONTESTS = ArrayType(StructType([
 CONTEST_LAYOUT = StructType([
     StructField("contest_id", StringType()),
     StructField("max_selections", IntegerType()),
+    StructField("ranked", BooleanType()),
 ])
 CELLS = "metric string, item string, value long"
 
@@ -123,7 +125,8 @@ def ballot_marks(ballots: DataFrame, layout: DataFrame) -> DataFrame:
 
 
 def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
-    """One row per result cell from the ballots: option, option_region and contest_* counts.
+    """One row per result cell from the ballots: option, option_region, contest_* counts and,
+    for a ranked contest, the ballots of each distinct ranking per precinct.
 
     Every ballot reaches every contest of its election; a contest it leaves out is blank.
     An overvoted contest gives no option a vote.
@@ -147,6 +150,8 @@ def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
         F.coalesce("undervote", F.lit(0)).alias("undervote"),
         F.coalesce("overvote", F.lit(0)).alias("overvote"),
     )
+    rankings = marks.where(F.col("ranked") & (F.col("mark") != "blank")).groupBy(
+        "contest_id", "region_id", F.to_json("selections").alias("ranking")).count()
     return (
         by_option.select(F.lit("option").alias("metric"),
                          F.concat_ws("/", "contest_id", "option_id").alias("item"),
@@ -154,6 +159,10 @@ def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
         .unionByName(option_region.select(
             F.lit("option_region").alias("metric"),
             F.concat_ws("/", "contest_id", "option_id", "region_id").alias("item"),
+            F.col("count").alias("value")))
+        .unionByName(rankings.select(
+            F.lit("ranking").alias("metric"),
+            F.concat_ws("/", "contest_id", "region_id", "ranking").alias("item"),
             F.col("count").alias("value")))
         .unionByName(per_contest.select(
             F.lit("contest").alias("metric"), F.col("contest_id").alias("item"),
@@ -221,8 +230,8 @@ def recount(spark: SparkSession, url: str, election_id: str, *, slices: int = 4)
     started = time.perf_counter()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     with db.connection(url) as conn, conn.cursor() as cur:
-        layout_rows = [(contest.contest_id, contest.max_selections) for contest in
-                       ballot_layouts(cur, [election_id]).get(election_id, [])]
+        layout_rows = [(contest.contest_id, contest.max_selections, contest.kind == "ranked")
+                       for contest in ballot_layouts(cur, [election_id]).get(election_id, [])]
         cur.execute(db.query("election_opening_day"), {"election_id": election_id})
         (opens_on,) = cur.fetchone()
     layout = spark.createDataFrame(layout_rows, CONTEST_LAYOUT)

@@ -25,8 +25,9 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
     taken there, vectorised with Arrow, rather than in a second Spark job. Kinds: option
     (contest, option), option_region (contest, option, region), contest (contest, ballots,
     blank, undervote, overvote), region, demographic (age band, gender), minute and
-    rejected_total (reason). An option counts where its contest's mark is ``counted`` or
-    ``undervote``.
+    rejected_total (reason), ranking (contest, region, the ranking as JSON). An option
+    counts where its contest's mark is ``counted`` or ``undervote``; a ranked contest's
+    ranking wherever the ballot ranked anyone in it.
     """
     import pyarrow.compute as pc
 
@@ -52,6 +53,7 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
         "contest_id": pc.struct_field(marks, "contest_id"),
         "mark": pc.struct_field(marks, "mark"),
         "selections": pc.struct_field(marks, "selections"),
+        "ranked": pc.struct_field(marks, "ranked"),
     })
     totals: dict[tuple[str, str], list[int]] = {}
     slots = {"blank": 1, "undervote": 2, "overvote": 3}
@@ -71,4 +73,24 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
     by_kind["option_region"] = _count(
         picks, ["election_id", "contest_id", "option_id", "region_id"])
     by_kind["option"] = _count(picks, ["election_id", "contest_id", "option_id"])
+    by_kind["ranking"] = _rankings(contests)
     return {kind: rows for kind, rows in by_kind.items() if rows}
+
+
+def _rankings(contests: pa.Table) -> list[tuple]:
+    """(election_id, contest_id, region_id, ranking, n): the ballots of each distinct
+    ranking of a ranked contest, as cast (JSON, no spaces: what the recount writes too)."""
+    import json
+    from collections import Counter
+
+    import pyarrow.compute as pc
+
+    ranked = contests.filter(pc.and_(pc.fill_null(contests.column("ranked"), False),
+                                     pc.not_equal(contests.column("mark"), "blank")))
+    counted = Counter(
+        (row["election_id"], row["contest_id"], row["region_id"],
+         json.dumps(row["selections"], separators=(",", ":")))
+        for row in ranked.select(["election_id", "contest_id", "region_id", "selections"])
+        .to_pylist())
+    return [(*key, n) for key, n in counted.items()]
+

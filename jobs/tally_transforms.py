@@ -140,7 +140,7 @@ ELECTIONS_SCHEMA = (
     "election_id string, status string, opens_at timestamp, closes_at timestamp, "
     "opened_at timestamp, "
     "layout map<string, struct<max_selections:int, options:array<string>>>, "
-    "ballot_contests array<struct<contest_id:string, max_selections:int>>"
+    "ballot_contests array<struct<contest_id:string, max_selections:int, ranked:boolean>>"
 )
 
 
@@ -150,21 +150,24 @@ def reference_frame(spark: SparkSession, elections: list[tuple],
 
     ``elections``: (election_id, status, opens_at, closes_at[, opened_at]), where
     ``opened_at`` is the instant the election was opened; ``options``: (election_id,
-    contest_id, option_id, max_selections). ``layout`` maps each contest to how many
-    selections it allows and its options; ``ballot_contests`` lists the contests.
+    contest_id, option_id, max_selections[, kind]) (``tallyflow.elections.layout``).
+    ``layout`` maps each contest to how many selections it allows and its options;
+    ``ballot_contests`` lists the contests, and which are ranked.
     """
-    layouts: dict[str, dict[str, tuple[int, list[str]]]] = {}
-    for election_id, contest_id, option_id, max_selections in options:
+    layouts: dict[str, dict[str, tuple[int, list[str], bool]]] = {}
+    for election_id, contest_id, option_id, max_selections, *kind in options:
         contest = layouts.setdefault(election_id, {}).setdefault(
-            contest_id, (max_selections, []))
+            contest_id, (max_selections, [], kind == ["ranked"]))
         contest[1].append(option_id)
     rows = []
     for election_id, status, opens_at, closes_at, *opened in elections:
         layout = layouts.get(election_id)
         rows.append((
             election_id, status, opens_at, closes_at, opened[0] if opened else None,
-            {c: (most, sorted(opts)) for c, (most, opts) in layout.items()} if layout else None,
-            [(c, most) for c, (most, _opts) in sorted(layout.items())] if layout else None,
+            {c: (most, sorted(opts)) for c, (most, opts, _r) in layout.items()}
+            if layout else None,
+            [(c, most, ranked) for c, (most, _opts, ranked) in sorted(layout.items())]
+            if layout else None,
         ))
     return spark.createDataFrame(rows, ELECTIONS_SCHEMA)
 
@@ -319,7 +322,8 @@ def _marked(events: DataFrame, elections: DataFrame) -> DataFrame:
             .otherwise(F.lit("counted"))
         )
         return F.struct(contest.contest_id.alias("contest_id"),
-                        selections.alias("selections"), how.alias("mark"))
+                        selections.alias("selections"), how.alias("mark"),
+                        contest.ranked.alias("ranked"))
 
     return (
         events.join(F.broadcast(ballot_contests), "election_id", "left")

@@ -58,13 +58,42 @@ def _contest(contest: Mapping[str, Any]) -> list[str]:
     if contest["kind"] == "yes_no":
         parts.append(f"<p><strong>{'Passes' if contest['passes'] else 'Fails'}</strong> "
                      f"(threshold {e(contest['threshold'])}). {e(contest['rule'])}</p>")
-    if contest["tie"]:
+    if contest["kind"] == "ranked":
+        parts += _rounds(contest)
+    elif contest["tie"]:
         tie = contest["tie"]
         parts.append(
             f"<p><strong>Tie</strong> at {tie['votes']:,} votes between "
             f"{e(', '.join(tie['options']))} for {tie['seats']} seat(s), broken by lot: "
             f"{e(', '.join(tie['won']))}. Draw order {e(', '.join(tie['draw']))}; seed "
             f"<code>{e(tie['seed'])}</code>. {e(tie['rule'])}</p>")
+    return parts
+
+
+def _rounds(contest: Mapping[str, Any]) -> list[str]:
+    """A ranked contest's rounds: first preferences above, each round's votes here, who was
+    elected or eliminated, exhausted ballots, any tie drawn by lot."""
+    e = html.escape
+    names = {o["option_id"]: o["name"] for o in contest["options"]}
+    rounds = contest.get("rounds") or []
+    parts = [f"<p>{e(contest['rule'])}</p>", "<table><tr><th>Candidate</th>"
+             + "".join(f"<th>Round {r['round']}</th>" for r in rounds) + "</tr>"]
+    for option_id, name in names.items():
+        parts.append(f"<tr><td>{e(name)}</td>" + "".join(
+            f"<td class='n'>{e(r['tally'].get(option_id, ''))}</td>" for r in rounds)
+            + "</tr>")
+    parts.append("<tr><td>Exhausted</td>" + "".join(
+        f"<td class='n'>{e(r['inactiveBallots'].get('exhaustedChoices', '0'))}</td>"
+        for r in rounds) + "</tr><tr><td>Decided</td>" + "".join(
+        "<td>" + e("; ".join(f"{'elected' if 'elected' in d else 'eliminated'} "
+                             f"{names.get(d.get('elected') or d.get('eliminated'), '')}"
+                             for d in r["tallyResults"])) + "</td>" for r in rounds)
+        + "</tr></table>")
+    if contest["tie"]:
+        parts += [f"<p><strong>Tie</strong> in round {d['round']} between "
+                  f"{e(', '.join(names.get(c, c) for c in d['tied']))}, broken by lot "
+                  f"(draw order {e(', '.join(d['draw']))}). {e(contest['tie']['rule'])}</p>"
+                  for d in contest["tie"]["draws"]]
     return parts
 
 

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
 from tallyflow import db
-from tallyflow.certification.steps import CertificationRefused, step
+from tallyflow.certification.steps import step
 from tallyflow.elections.layout import group_contests
-from tallyflow.tabulation import contest_result
+from tallyflow.rctab import summary
+from tallyflow.tabulation import LOT_RULE, contest_result, share
+from tallyflow.tabulation.ranked import RANKED_RULE, RankedRules
+from tallyflow.tabulation.ranked import tabulate as instant_runoff
 
 
 def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
     """Each contest's result from the recount: votes, shares and winners (or, for yes/no,
-    whether it passes). A ranked contest stops certification until ranked tabulation
-    exists."""
+    whether it passes; for a ranked contest, every round of its instant runoff, from the
+    recounted rankings)."""
     with step(url, election_id, "tabulate", actor) as detail:
         with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
             cur.execute(db.query("certification_contests"), {"election_id": election_id})
@@ -24,18 +30,47 @@ def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
             (fingerprint,) = cur.fetchone().values()
             cur.execute(db.query("recount_contest_cells"), {"election_id": election_id})
             marks = {(r["metric"], r["item"]): r["value"] for r in cur.fetchall()}
+            cur.execute(db.query("recount_ranking_cells"), {"election_id": election_id})
+            rankings: dict[str, Counter] = defaultdict(Counter)
+            for r in cur.fetchall():
+                contest_id, _region, ranking = r["item"].split("/", 2)
+                rankings[contest_id][ranking] += r["value"]
         contests = group_contests(
             rows, {"title": "title", "kind": "kind", "seats": "seats", "threshold": "threshold"},
             {"option_id": "option_id", "name": "name", "party_id": "party_id", "votes": "votes"})
         for contest in contests:
             for option in contest["options"]:
                 option["votes"] = int(option["votes"])
-        ranked = [c["contest_id"] for c in contests if c["kind"] == "ranked"]
-        if ranked:
-            raise CertificationRefused(
-                f"election {election_id!r} has ranked contests ({', '.join(ranked)}); "
-                "ranked tabulation comes in a later release, so it cannot be certified yet")
-        results = [contest_result(c, marks, fingerprint or "") for c in contests]
+        results = [ranked_result(c, rankings[c["contest_id"]], marks, fingerprint or "")
+                   if c["kind"] == "ranked" else contest_result(c, marks, fingerprint or "")
+                   for c in contests]
         detail.update(contests=len(results), ties=[r["contest_id"] for r in results
                                                    if r["tie"]])
     return results
+
+
+def ranked_result(contest: dict[str, Any], rankings: Mapping[str, int],
+                  marks: Mapping[tuple[str, str], int], fingerprint: str) -> dict[str, Any]:
+    """A ranked contest's result from its recounted rankings (JSON text -> ballots): the
+    first preferences as its options' votes, every round in RCTab's summary shape (so RCVis
+    can draw it), the winner, and any tie drawn by lot."""
+    result = contest_result({**contest, "kind": "plurality"}, marks, fingerprint)
+    cid = contest["contest_id"]
+    ballots = Counter({tuple((c,) for c in json.loads(r)): n for r, n in rankings.items()})
+    candidates = [o["option_id"] for o in contest["options"]]
+    if not ballots:
+        counted = None
+    else:
+        counted = instant_runoff(ballots, candidates, RankedRules(
+            max_skipped_ranks=None, tiebreak="lot", lot=(fingerprint, cid)))
+    first = counted.rounds[0].tally if counted else {}
+    total = int(sum(first.values()))
+    for option in result["options"]:
+        option["votes"] = int(first.get(option["option_id"], 0))
+        option["share_percent"] = f"{share(option['votes'], total):.2f}"
+    result.update(
+        kind="ranked", total_votes=total, winners=counted.winners if counted else [],
+        rounds=summary(counted, {}, 4)["results"] if counted else [], rule=RANKED_RULE,
+        tie={"rule": LOT_RULE, "draws": counted.draws} if counted and counted.draws else None)
+    return result
+

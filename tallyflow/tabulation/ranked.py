@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+from tallyflow.tabulation import lot_order
 from tallyflow.tabulation.ties import Tiebreak
 
 OVERVOTE = "\x00overvote"  # an explicit overvote mark at a rank (RCTab's "overvote")
@@ -39,6 +40,12 @@ UNDECLARED_WRITE_INS = "Undeclared Write-ins"
 
 Ranking = tuple[tuple[str, ...], ...]
 EXHAUSTED = "exhausted"
+RANKED_RULE = (
+    "Instant runoff: in each round every ballot counts for its highest-ranked candidate still "
+    "in the count; a candidate with more than half of the round's votes wins, otherwise the "
+    "candidate with the fewest votes is eliminated. A candidate ranked twice is passed over. "
+    "A tie is broken by the seeded lot: the first in its order wins, the last is eliminated."
+)
 INACTIVE_KINDS = ("exhaustedChoices", "overvotes", "repeatedRankings", "skippedRankings")
 
 
@@ -59,6 +66,9 @@ class RankedRules:
     non_integer_threshold: bool = False  # votes / (seats + 1) + 10^-decimal_places
     hare_quota: bool = False  # divide by seats, not seats + 1
     first_round_threshold: bool = False  # single winner: the threshold of round 1 throughout
+    # With tiebreak "lot": the roll fingerprint and contest that seed the lot
+    # (``tallyflow.tabulation.lot_order``).
+    lot: tuple[str, str] | None = None
 
 
 @dataclass
@@ -81,6 +91,7 @@ class RankedResult:
     candidates: int
     ballots: int
     undervotes: int
+    draws: list[dict] = field(default_factory=list)  # ties broken by lot
 
 
 class RankedError(ValueError):
@@ -190,7 +201,8 @@ class _Count:
         self.value: dict[Ranking, Decimal | int] = dict(ballots)
         self.kept: dict[str, Decimal] = defaultdict(Decimal)
         self.rounds: list[RankedRound] = []
-        self.tiebreak = Tiebreak(rules.tiebreak, rules.random_seed or 0, candidates)
+        lot = (lambda tied: lot_order(rules.lot[0], rules.lot[1], tied)) if rules.lot else None
+        self.tiebreak = Tiebreak(rules.tiebreak, rules.random_seed or 0, candidates, lot)
         self.quantum = Decimal(1).scaleb(-rules.decimal_places)
         self.choices: dict[Ranking, str] = {}
         self.inactive_as: dict[Ranking, str] = {}
@@ -206,7 +218,7 @@ class _Count:
                 self.threshold = self._threshold(active)
             finished = self._close_round(tally, inactive, choices)
         return RankedResult(self.rounds, self.winners, len(self.candidates), total_ballots,
-                            undervotes)
+                            undervotes, self.tiebreak.draws)
 
     def _recompute_threshold(self) -> bool:
         if not self.rounds:

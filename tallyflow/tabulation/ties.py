@@ -4,7 +4,7 @@ rounds' counts and then that draw."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 
@@ -50,16 +50,25 @@ def _hash_set_order(names: list[str]) -> list[str]:
 class Tiebreak:
     """Who is picked among tied candidates, by the rules' mode, as RCTab picks."""
 
-    def __init__(self, mode: str, seed: int, candidates: Sequence[str]) -> None:
-        """``mode``: random | previous_round_counts_then_random | candidate_order."""
-        self.mode, self.order = mode, list(candidates)
+    def __init__(self, mode: str, seed: int, candidates: Sequence[str],
+                 lot: Callable[[list[str]], list[str]] | None = None) -> None:
+        """``mode``: random | previous_round_counts_then_random | candidate_order | lot
+        (``lot`` orders the tied candidates: the first wins, the last is eliminated)."""
+        self.mode, self.order, self.lot = mode, list(candidates), lot
         self.random = JavaRandom(seed)
+        self.draws: list[dict] = []  # every tie broken by lot, for the certificate
 
     def pick(self, tied: list[str], *, loser: bool, history: list[dict[str, Decimal]]
              ) -> str:
         """``history``: each round's tally so far, the current one last."""
         ordered = sorted(tied)
         mode = self.mode
+        if mode == "lot" and self.lot is not None:
+            drawn = self.lot(ordered)
+            picked = drawn[-1] if loser else drawn[0]
+            self.draws.append({"tied": ordered, "draw": drawn, "round": len(history),
+                               "eliminated" if loser else "elected": picked})
+            return picked
         if mode == "candidate_order":
             by_order = sorted(tied, key=self.order.index)
             return by_order[-1] if loser else by_order[0]

@@ -178,6 +178,7 @@ INCREMENT_QUERIES = {
     "demographic": "add_turnout_by_demographic",
     "minute": "add_ballots_per_minute",
     "rejected_total": "add_rejected_totals",
+    "ranking": "add_ranking_totals",
 }
 
 

@@ -12,10 +12,12 @@ READABLE = {
     "parties", "regions", "precinct_regions", "contests", "contest_options", "region_ancestry",
     "region_roll_counts", "option_totals", "option_region_totals", "contest_ballot_totals",
     "turnout_by_region", "turnout_by_demographic", "ballots_per_minute", "rejected_totals",
-    "aggregate_cells", "result_quality", "pipeline_health", "validation_runs",
-    "certificates", "component_health", "log_resets",
+    "result_quality", "pipeline_health", "validation_runs",
+    "certificates", "component_health", "log_resets", "ranking_contest_totals",
 }
-PRIVATE = {"voters", "checkins", "ballots", "rejected_events", "submissions",
+# Rankings per precinct stay with the tally (the site reads them summed over precincts).
+PRIVATE = {"voters", "checkins", "ballots", "rejected_events", "submissions", "ranking_totals",
+           "aggregate_cells",
            "quarantined_registrations", "election_audit_log", "consumer_offsets"}
 PUBLIC_ELECTION_COLUMNS = ("election_id, title, description, opens_at, closes_at, status, "
                            "is_tally_embargoed, is_test, roll_fingerprint, roll_frozen_at")

@@ -262,7 +262,7 @@ def test_a_tie_is_broken_by_the_seeded_lot_reproducibly(
     assert hashlib.sha256(text.encode()).hexdigest() == digest == certified["certificate_sha256"]
 
 
-def test_an_election_with_a_ranked_contest_is_not_certified(postgres_url):
+def test_a_ranked_contest_is_tabulated_by_instant_runoff_with_ties_drawn_by_lot(postgres_url):
     from tallyflow.elections.definition import parse_definition
     from tallyflow.elections.store import create_election
 
@@ -272,13 +272,44 @@ def test_an_election_with_a_ranked_contest_is_not_certified(postgres_url):
         "closes_at": "2026-11-03T19:00:00Z",
         "regions": [{"id": "town", "name": "Town", "level": "town"}],
         "contests": [{"id": "chair", "title": "Chair", "kind": "ranked",
-                      "options": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]}],
+                      "options": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"},
+                                  {"id": "c", "name": "C"}]}],
     }
     election_id = create_election(postgres_url, parse_definition(definition), actor="test")
+    # What a recount of five ballots stored: c is eliminated, its ballot goes to b, and a
+    # and b tie 2-2 in the last round.
+    cells = [("ranking", 'chair/town/["a"]', 2), ("ranking", 'chair/town/["b","a"]', 2),
+             ("ranking", 'chair/town/["c","b"]', 1), ("contest_ballots", "chair", 5)]
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        for metric, item, value in cells:
+            cur.execute("insert into recount_cells (election_id, metric, item, value) "
+                        "values (%s, %s, %s, %s)", (election_id, metric, item, value))
 
-    with pytest.raises(CertificationRefused, match="ranked contests \\(chair\\).*later release"):
-        tabulate(postgres_url, election_id, actor="test")
-    assert _audit(postgres_url, election_id) == [("certify.tabulate", "refused")]
+    (chair,) = tabulate(postgres_url, election_id, actor="test")
+
+    assert [o["votes"] for o in chair["options"]] == [2, 2, 1]  # first preferences
+    assert [(r["round"], r["tally"]) for r in chair["rounds"]] == [
+        (1, {"a": "2", "b": "2", "c": "1"}), (2, {"a": "2", "b": "3"})]
+    assert chair["winners"] == ["b"]
+    assert chair["rounds"][0]["tallyResults"] == [{"eliminated": "c",
+                                                   "transfers": {"b": "1"}}]
+    assert chair["tie"] is None and "Instant runoff" in chair["rule"]
+    assert _audit(postgres_url, election_id) == [("certify.tabulate", "ok")]
+
+
+@pytest.mark.fast
+def test_a_ranked_tie_between_the_last_two_is_drawn_by_lot():
+    from tallyflow.tabulation import lot_order
+    from tallyflow.tabulation.ranked import RankedRules
+    from tallyflow.tabulation.ranked import tabulate as instant_runoff
+
+    counted = instant_runoff({(("a",),): 2, (("b",),): 2}, ["a", "b"],
+                             RankedRules(tiebreak="lot", lot=("ab" * 32, "chair")))
+
+    drawn = lot_order("ab" * 32, "chair", ["a", "b"])
+    assert counted.winners == [drawn[0]]
+    assert counted.draws == [{"tied": ["a", "b"], "draw": drawn, "round": 1,
+                              "elected": drawn[0]}]
 
 
 def test_only_an_open_or_closed_election_can_be_certified(postgres_url, new_election):

@@ -13,7 +13,7 @@ from jobs.recount_election import (
     turnout_cells,
 )
 
-LAYOUT = [("mayor", 1), ("council", 2)]
+LAYOUT = [("mayor", 1, False), ("council", 2, False)]
 
 
 def test_result_cells_count_votes_marks_and_blanks(spark):
@@ -41,6 +41,28 @@ def test_result_cells_count_votes_marks_and_blanks(spark):
             ("contest_ballots", "council", 4), ("contest_blank", "council", 1),
             ("contest_undervote", "council", 1), ("contest_overvote", "council", 1),
         ],
+        "metric string, item string, value long",
+    ))
+
+
+def test_a_ranked_contest_also_counts_each_distinct_ranking_per_region(spark):
+    ballots = spark.createDataFrame(
+        [
+            ("r1", '[{"contest_id":"rcv","selections":["b","a","c"]}]'),
+            ("r1", '[{"contest_id":"rcv","selections":["b","a","c"]}]'),
+            ("r1", '[{"contest_id":"rcv","selections":["a"]}]'),   # a partial ranking
+            ("r2", '[{"contest_id":"rcv","selections":["b","a","c"]}]'),
+            ("r2", '[{"contest_id":"rcv","selections":[]}]'),      # ranked no one
+        ],
+        "region_id string, selections string",
+    )
+
+    cells = result_cells(ballots, spark.createDataFrame([("rcv", 3, True)], CONTEST_LAYOUT))
+
+    rankings = cells.where("metric = 'ranking'")
+    assertDataFrameEqual(rankings, spark.createDataFrame(
+        [("ranking", 'rcv/r1/["b","a","c"]', 2), ("ranking", 'rcv/r1/["a"]', 1),
+         ("ranking", 'rcv/r2/["b","a","c"]', 1)],
         "metric string, item string, value long",
     ))
 

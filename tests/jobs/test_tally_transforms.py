@@ -281,6 +281,32 @@ def test_increments_sum_every_aggregate_from_the_outcomes(spark):
     }
 
 
+def test_a_ranked_contest_adds_each_distinct_ranking_per_region(spark):
+    at = datetime(2026, 11, 3, 9, 0)
+
+    def event(offset, credential, ranking):
+        return ("votes", 0, offset, at, None, f"id{offset}", "e", credential,
+                f"receipt{offset}", [("rcv", ranking)], at, None)
+
+    events = spark.createDataFrame(
+        [event(0, "h1", ["b", "a"]), event(1, "h2", ["b", "a"]), event(2, "h3", ["a"]),
+         event(3, "h4", [])],  # ranked no one: not a ranking
+        OUTCOME_EVENT_COLUMNS,
+    )
+    elections = reference_frame(
+        spark, [("e", "open", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))],
+        [("e", "rcv", o, 3, "ranked") for o in ("a", "b", "c")])
+    voters = spark.createDataFrame(
+        [("e", f"h{i}", f"v{i}", "r1" if i < 3 else "r2", "25-34", "female", False)
+         for i in range(1, 5)], VOTERS)
+
+    added = increments(outcomes(classify(attach_voters(events, voters), elections),
+                                elections).toArrow())
+
+    assert sorted(added["ranking"]) == [("e", "rcv", "r1", '["b","a"]', 2),
+                                        ("e", "rcv", "r2", '["a"]', 1)]
+
+
 def test_an_empty_batch_has_no_increments(spark):
     elections = reference_frame(spark, [("e", "open", T, T)], [("e", "mayor", "ann", 1)])
     events = spark.createDataFrame([], OUTCOME_EVENT_COLUMNS)
