@@ -52,6 +52,46 @@ def totals_bar(contest: dict[str, Any]) -> Figure:
     return figure
 
 
+def transfers_sankey(contest: dict[str, Any]) -> Figure:
+    """A ranked contest's rounds as a Sankey: each candidate in each round is a node, and
+    the ballots that stay, move on from an eliminated candidate, or exhaust are links."""
+    names = {o["option_id"]: plain(o["name"]) for o in contest["options"]}
+    colours = {o["option_id"]: o["colour"] for o in contest["options"]}
+    labels, node_colours, index = [], [], {}
+
+    def node(round_number: int, who: str) -> int:
+        if (round_number, who) not in index:
+            index[(round_number, who)] = len(labels)
+            labels.append(f"{names.get(who, 'Exhausted')} (round {round_number})")
+            node_colours.append(colours.get(who, "#999999"))
+        return index[(round_number, who)]
+
+    sources, targets, values = [], [], []
+    rounds = contest["rounds"]
+    for current in rounds[:-1]:  # the last round sends nothing on
+        n = current["round"]
+        moved = set(current["eliminated"]) | set(current["elected"])
+        for who, votes in current["tally"].items():
+            if who not in moved and votes:
+                sources.append(node(n, who))
+                targets.append(node(n + 1, who))
+                values.append(votes)
+        for who in moved:
+            for to, votes in current["transfers"].get(who, {}).items():
+                if votes:
+                    sources.append(node(n, who))
+                    targets.append(node(n + 1, to if to in names else "exhausted"))
+                    values.append(votes)
+    figure = _figure(f"{plain(contest['title'])}: how the ballots moved, round by round",
+                     height=360)
+    figure["data"].append({
+        "type": "sankey", "arrangement": "snap",
+        "node": {"label": labels, "color": node_colours, "pad": 12},
+        "link": {"source": sources, "target": targets, "value": values},
+    })
+    return figure
+
+
 def shares_donut(contest: dict[str, Any]) -> Figure:
     """Each option's share of the votes."""
     figure = _figure(f"{plain(contest['title'])}: shares")

@@ -48,6 +48,7 @@ RESULT_QUERIES = {
     "regions": "results_regions", "timeline": "results_timeline",
     "demographics": "results_demographics", "rejected": "results_rejected",
     "quality": "results_quality",
+    "rankings": "results_rankings",
 }
 
 
@@ -128,7 +129,12 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
     results = []
     for contest in contests:
         if contest["kind"] == "ranked":
-            results.append(_ranked_pending(contest, ballots.get(contest["contest_id"], {})))
+            rankings = {r["ranking"]: int(r["ballots"]) for r in raw.get("rankings") or []
+                        if r["contest_id"] == contest["contest_id"]}
+            counted = ballots.get(contest["contest_id"], {})
+            results.append(_ranked(contest, rankings, counted, raw["election"],
+                                   (raw.get("pipeline") or {}).get("last_batch_at"))
+                           if rankings else _ranked_pending(contest, counted))
             continue
         options = contest["options"]
         for option in options:
@@ -163,14 +169,14 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
     return results
 
 
-# A ranked contest's stored counts are mentions at any rank, not votes: no leader, share or
-# margin can be read from them, so none is shown until round-by-round tabulation exists.
-RANKED_PENDING = ("Ranked-choice contest: its round-by-round result is not tabulated yet, "
-                  "so no leader is shown. Ballots are being counted.")
+# A ranked contest's option counts are mentions at any rank, not votes: until a ranking is
+# counted (``ranking_totals``) no leader, share or margin is shown.
+RANKED_PENDING = ("Ranked-choice contest: no ranking counted yet, so no leader is shown. "
+                  "The rounds appear here as ballots are counted.")
 
 
 def _ranked_pending(contest: dict[str, Any], counted: dict[str, Any]) -> dict[str, Any]:
-    """A ranked contest as the site and the exports show it before it can be tabulated:
+    """A ranked contest as the site and the exports show it before any ranking is counted:
     its ballots, its candidates, and no votes, shares, leader or margin."""
     return {
         **contest,
@@ -181,6 +187,64 @@ def _ranked_pending(contest: dict[str, Any], counted: dict[str, Any]) -> dict[st
         "overvoted_ballots": int(counted.get("overvoted_ballots") or 0),
         "leader": None, "margin_points": None, "too_close": False, "leading": [],
         "note": RANKED_PENDING,
+    }
+
+
+PROVISIONAL = ("Provisional: the rounds are run on the ballots counted so far; later "
+               "ballots can change who is eliminated.")
+
+
+_RUNOFFS: dict[tuple, Any] = {}  # the last instant runoffs, by contest and tally batch
+
+
+def _runoff(contest: dict[str, Any], rankings: dict[str, int], election: dict[str, Any],
+            batch: Any):
+    """The instant runoff of the rankings counted so far, run once per tally batch (every
+    poll of every reader between two batches shares it)."""
+    from tallyflow.tabulation.ranked import RankedRules, tabulate
+
+    key = (election["election_id"], contest["contest_id"], batch,
+           election.get("certificate_sha256"), sum(rankings.values()), len(rankings))
+    if batch is None or key not in _RUNOFFS:
+        candidates = [o["option_id"] for o in contest["options"]]
+        ballots = {tuple((c,) for c in json.loads(r)): n for r, n in rankings.items()}
+        rules = RankedRules(max_skipped_ranks=None, tiebreak="lot", lot=(
+            election.get("roll_fingerprint") or "", contest["contest_id"]))
+        if len(_RUNOFFS) > 64:
+            _RUNOFFS.clear()
+        _RUNOFFS[key] = tabulate(ballots, candidates, rules)
+    return _RUNOFFS[key]
+
+
+def _ranked(contest: dict[str, Any], rankings: dict[str, int], counted: dict[str, Any],
+            election: dict[str, Any], batch: Any = None) -> dict[str, Any]:
+    """A ranked contest as the instant runoff over the rankings counted so far has it (the
+    certificate's rules: ``tallyflow.tabulation.ranked``): first preferences as the
+    options' votes, every round, and who leads (or won) after the last round."""
+    counted_rounds = _runoff(contest, rankings, election, batch)
+    first = counted_rounds.rounds[0].tally
+    total = int(sum(first.values()))
+    names = {o["option_id"]: o["name"] for o in contest["options"]}
+    rounds = [{"round": r.number, "tally": {c: int(v) for c, v in r.tally.items()},
+               "threshold": int(r.threshold), "elected": r.elected, "eliminated": r.eliminated,
+               "transfers": {c: {to: int(v) for to, v in flows.items()}
+                             for c, flows in r.transfers.items()},
+               "exhausted": int(sum(r.inactive.values()))} for r in counted_rounds.rounds]
+    leader = counted_rounds.winners[0] if counted_rounds.winners else None
+    certified = election.get("certificate_sha256") is not None
+    return {
+        **contest,
+        "options": [{**o, "votes": int(first.get(o["option_id"], 0)),
+                     "share": round(share(int(first.get(o["option_id"], 0)), total), 2)}
+                    for o in contest["options"]],
+        "total_votes": total,
+        "ballots": int(counted.get("ballots") or 0),
+        "blank_ballots": int(counted.get("blank_ballots") or 0),
+        "overvoted_ballots": int(counted.get("overvoted_ballots") or 0),
+        "leader": names.get(leader), "margin_points": None, "too_close": False,
+        "leading": [names[leader]] if leader else [],
+        "rounds": rounds,
+        "note": None if certified else PROVISIONAL,
     }
 
 

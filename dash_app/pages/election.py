@@ -58,6 +58,10 @@ def _label(election: dict) -> html.Div:
 
 
 def _headline(contest: dict) -> str:
+    if contest.get("rounds"):
+        verb = "leads" if contest.get("note") else "won"
+        rounds = len(contest["rounds"])
+        return f"{contest['leader']} {verb} after {rounds} round{'s' if rounds > 1 else ''}"
     if contest.get("note"):
         return contest["note"]
     if contest["too_close"]:
@@ -68,8 +72,29 @@ def _headline(contest: dict) -> str:
     return "No votes counted yet"
 
 
+def _rounds_table(contest: dict) -> html.Table:
+    """Votes per candidate in each round; who was elected or eliminated; exhausted."""
+    names = {o["option_id"]: o["name"] for o in contest["options"]}
+    rounds = contest["rounds"]
+    header = html.Tr([html.Th("Candidate")] + [html.Th(f"Round {r['round']}")
+                                               for r in rounds])
+    rows = [html.Tr([html.Td(name)] + [html.Td(f"{r['tally'][cid]:,}" if cid in r["tally"]
+                                               else "") for r in rounds])
+            for cid, name in names.items()]
+    rows.append(html.Tr([html.Td("Exhausted")] + [html.Td(f"{r['exhausted']:,}")
+                                                  for r in rounds]))
+    rows.append(html.Tr([html.Td("Decided")] + [html.Td("; ".join(
+        [f"elected {names[c]}" for c in r["elected"]]
+        + [f"eliminated {names[c]}" for c in r["eliminated"]])) for r in rounds]))
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="rounds")
+
+
 def _contest_details(contest: dict) -> list:
     details = []
+    if contest.get("rounds"):
+        if contest.get("note"):
+            details.append(html.P(contest["note"], className="provisional"))
+        details.append(_rounds_table(contest))
     if contest["seats"] > 1:
         details.append(html.P(f"{contest['seats']} seats; leading: "
                               + ", ".join(contest["leading"])))
@@ -114,6 +139,8 @@ def page_parts(raw: dict) -> dict:
         if contest["total_votes"] is not None:  # a ranked contest has no votes to draw yet
             graphs[f"{cid}-bar"] = figures.totals_bar(contest)
             graphs[f"{cid}-donut"] = figures.shares_donut(contest)
+        if contest.get("rounds"):
+            graphs[f"{cid}-sankey"] = figures.transfers_sankey(contest)
     if not embargoed:
         # The map's leaders are those of the first contest that has votes (results_regions).
         mapped = next((c for c in contests if c["kind"] != "ranked"), None)
@@ -168,8 +195,9 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
             _text(f"{cid}-headline", texts[f"{cid}-headline"], tag=html.P,
                   className="headline"),
             _text(f"{cid}-details", texts[f"{cid}-details"]),
-            html.Div([_graph(name, graphs[name]) for name in (f"{cid}-bar", f"{cid}-donut")
-                      if name in graphs], className="charts"),
+            html.Div([_graph(name, graphs[name]) for name in (
+                f"{cid}-bar", f"{cid}-donut", f"{cid}-sankey") if name in graphs],
+                className="charts"),
         ], className="contest"))
     if "map-leader" in graphs:
         body.append(html.Div([_graph("map-leader", graphs["map-leader"]),

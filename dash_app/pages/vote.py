@@ -58,8 +58,7 @@ def ballot_form(ballot: dict) -> html.Div:
                     "value": o["option_id"]} for o in contest["options"]]
         field_id = {"type": "vote-contest", "contest": contest["contest_id"]}
         if contest["kind"] == "ranked":
-            fields.append(html.Fieldset([html.Legend(contest["title"]), html.P(
-                "Ranked contests cannot be marked on this page yet.")]))
+            fields.append(_ranking_fields(contest, choices))
             continue
         if contest["kind"] == "approval" or contest["seats"] > 1:
             most = len(choices) if contest["kind"] == "approval" else contest["seats"]
@@ -70,6 +69,37 @@ def ballot_form(ballot: dict) -> html.Div:
             hint = "Choose one."
         fields.append(html.Fieldset([html.Legend(contest["title"]), html.P(hint), control]))
     return html.Div(fields)
+
+
+def _ranking_fields(contest: dict, choices: list[dict]) -> html.Fieldset:
+    """A ranked contest as one labelled choice per rank: first choice, second, and so on,
+    each a list to pick from with the keyboard or a pointer (no dragging)."""
+    ranks = []
+    for rank in range(len(choices)):
+        field_id = {"type": "vote-rank", "contest": contest["contest_id"], "rank": rank}
+        label_id = f"vote-rank-{contest['contest_id']}-{rank}"
+        ranks.append(html.Div([
+            html.Label(f"Choice {rank + 1}", id=label_id),
+            dcc.Dropdown(id=field_id, options=choices, value=None, clearable=True,
+                         placeholder="no one", searchable=False),
+        ], className="rank"))
+    return html.Fieldset([
+        html.Legend(contest["title"]),
+        html.P("Rank the candidates in order of preference: your first choice, then your "
+               "second, and so on. Rank as many or as few as you like; a candidate counts "
+               "once, at your highest rank for them."),
+        *ranks,
+    ])
+
+
+def ranked_marks(values: list, ids: list[dict]) -> dict[str, list[str]]:
+    """Each ranked contest's selections in rank order, blank ranks left out."""
+    marks: dict[str, list[tuple[int, str]]] = {}
+    for field_id, value in zip(ids, values, strict=True):
+        marks.setdefault(field_id["contest"], [])
+        if value:
+            marks[field_id["contest"]].append((field_id["rank"], value))
+    return {contest: [v for _rank, v in sorted(picked)] for contest, picked in marks.items()}
 
 
 @callback(Output("vote-ballot", "children"), Input("vote-election", "value"))
@@ -111,12 +141,16 @@ def answer_text(status: int, body: dict) -> html.Div:
           State("vote-precinct", "value"),
           State({"type": "vote-contest", "contest": ALL}, "value"),
           State({"type": "vote-contest", "contest": ALL}, "id"),
+          State({"type": "vote-rank", "contest": ALL, "rank": ALL}, "value"),
+          State({"type": "vote-rank", "contest": ALL, "rank": ALL}, "id"),
           State("vote-event-id", "data"), prevent_initial_call=True)
 def cast(_n_clicks: int, election_id: str | None, credential: str | None,
-         precinct: str | None, values: list, ids: list, event_id: str):
+         precinct: str | None, values: list, ids: list, rank_values: list, rank_ids: list,
+         event_id: str):
     if not election_id:
         return answer_text(409, {"title": "No election is open"})
     marks = {i["contest"]: v for i, v in zip(ids, values, strict=True)}
+    marks.update(ranked_marks(rank_values, rank_ids))
     status, body = cast_answer(election_id, ballot_body(credential or "", precinct, marks,
                                                         event_id))
     return answer_text(status, body)

@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from dash import no_update
+from dash import html, no_update
 
 import dash_app.app  # noqa: F401  (pages register with the app, so it comes first)
 from dash_app import figures
@@ -374,3 +374,37 @@ def test_a_ranked_contest_shows_no_leader_votes_or_chart_until_it_can_be_tabulat
     rows = list(csv.DictReader(io.StringIO(results_csv(results_document(raw)))))
     assert [(r["option_id"], r["votes"], r["share_percent"]) for r in rows
             if r["contest_id"] == "transit"] == [("tram", "", ""), ("bus", "", "")]
+
+
+@pytest.mark.fast
+def test_a_ranked_contest_with_counted_rankings_shows_its_rounds_and_transfers():
+    from dash_app.pages.election import page_parts
+    from dash_app.results import PROVISIONAL
+    from tallyflow.tabulation import lot_order
+
+    ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
+    rankings = [{"contest_id": "transit", "ranking": '["tram"]', "ballots": 4},
+                {"contest_id": "transit", "ranking": '["bus","tram"]', "ballots": 3},
+                {"contest_id": "transit", "ranking": '["rail","bus"]', "ballots": 2},
+                {"contest_id": "transit", "ranking": '["rail"]', "ballots": 1}]
+    raw = _raw(options=ranked, rankings=rankings, contest_ballots=[
+        {"contest_id": "transit", "ballots": 10, "blank_ballots": 0,
+         "undervoted_ballots": 0, "overvoted_ballots": 0}])
+
+    (transit,) = contest_results(raw)
+
+    # Round 1: tram 4, bus 3, rail 3: bus and rail tie last, the seeded lot eliminates one.
+    # Round 2: rail's ballots go to bus (5 of 9: elected) or bus's to tram (7 of 10).
+    out = lot_order("ab" * 32, "transit", ["bus", "rail"])[-1]
+    assert [o["votes"] for o in transit["options"]] == [4, 3, 3]  # first preferences
+    assert transit["rounds"][0]["tally"] == {"tram": 4, "bus": 3, "rail": 3}
+    assert transit["rounds"][0]["eliminated"] == [out]
+    assert len(transit["rounds"]) == 2 and transit["note"] == PROVISIONAL
+    assert transit["leader"] == ("Bus" if out == "rail" else "Tram")
+    parts = page_parts(raw)
+    headline = page_text(parts["texts"]["transit-headline"])
+    assert headline == f"{transit['leader']} leads after 2 rounds"
+    details = page_text(html.Div(parts["texts"]["transit-details"]))
+    assert PROVISIONAL in details and "Round 2" in details
+    sankey = parts["graphs"]["transit-sankey"]["data"][0]
+    assert sankey["type"] == "sankey" and sum(sankey["link"]["value"]) > 0

@@ -32,7 +32,7 @@ def test_the_ballot_form_has_a_field_per_contest():
     text = page_text(form)
     assert "<b>Ann</b> (Harbour)" not in text  # options are labels inside the controls
     assert "Choose one." in text and "Choose up to 2." in text
-    assert "Ranked contests cannot be marked on this page yet." in text
+    assert "Rank the candidates in order of preference" in text and "Choice 1" in text
 
 
 @pytest.mark.fast
@@ -45,6 +45,16 @@ def test_the_ballot_body_is_what_the_casting_api_takes():
                     "contests": [{"contest_id": "mayor", "selections": ["ann"]},
                                  {"contest_id": "council", "selections": ["a"]},
                                  {"contest_id": "parks", "selections": []}]}
+
+
+@pytest.mark.fast
+def test_a_ranking_is_read_in_rank_order_with_blank_ranks_left_out():
+    ids = [{"type": "vote-rank", "contest": "chair", "rank": r} for r in (2, 0, 1, 3)]
+
+    marks = vote.ranked_marks(["z", "x", None, "y"], ids)
+
+    assert marks == {"chair": ["x", "z", "y"]}
+    assert vote.ranked_marks([None], [ids[1]]) == {"chair": []}
 
 
 @pytest.mark.fast
@@ -74,7 +84,7 @@ def test_vote_then_verify_through_the_casting_api(services_env, postgres_url, op
     _voter, credential, region = voters[0]
 
     answer = vote.cast(1, election.election_id, credential, region,
-                       ["dana-moss"], [{"type": "vote-contest", "contest": "mayor"}],
+                       ["dana-moss"], [{"type": "vote-contest", "contest": "mayor"}], [], [],
                        "0b6f7f55-4a07-4d1c-9d8e-0f4b0b6f7f55")
 
     text = page_text(answer)
@@ -83,7 +93,36 @@ def test_vote_then_verify_through_the_casting_api(services_env, postgres_url, op
     assert len(receipt) == 64
     assert "waiting to be counted" in page_text(verify.check(1, receipt, receipt))
     assert "Not a receipt" in page_text(verify.check(1, "nope", "nope"))
-    wrong = vote.cast(1, election.election_id, "0" * 32, region, [], [], "not-a-uuid")
+    wrong = vote.cast(1, election.election_id, "0" * 32, region, [], [], [], [],
+                      "not-a-uuid")
     assert "malformed" in page_text(wrong)
     runs = quality.refresh(None)
     assert "registrations" in page_text(runs) or "voters" in page_text(runs)
+
+
+def test_a_ranking_marked_on_the_vote_page_is_cast_in_rank_order(
+        services_env, postgres_url, new_election, tmp_path):
+    import json
+
+    from tallyflow import db
+    from tests.conftest import open_for_voting
+
+    election = new_election("ranked-mayor.json")
+    voter, credential = open_for_voting(postgres_url, election.election_id, 50, 9,
+                                        tmp_path)[0]
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select region_id from voters where voter_id = %s", (voter,))
+        (region,) = cur.fetchone()
+    ranks = [{"type": "vote-rank", "contest": "mayor", "rank": r} for r in range(5)]
+
+    answer = vote.cast(1, election.election_id, credential, region, [], [],
+                       ["eli-brandt", None, "dana-moss", None, None], ranks,
+                       "6d0f8c1e-2b7a-4c55-9a3e-1f2e3d4c5b6a")
+
+    assert "Your ballot was received." in page_text(answer)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select payload from submissions where event_id = %s",
+                    ("6d0f8c1e-2b7a-4c55-9a3e-1f2e3d4c5b6a",))
+        (payload,) = cur.fetchone()
+    cast = json.loads(bytes(payload))["contests"]
+    assert cast == [{"contest_id": "mayor", "selections": ["eli-brandt", "dana-moss"]}]
