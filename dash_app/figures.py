@@ -39,7 +39,8 @@ def _figure(title: str, height: int = 320, **layout: Any) -> Figure:
 def totals_bar(contest: dict[str, Any]) -> Figure:
     """Votes per option, largest first, in party (or colour-blind-safe) colours."""
     options = sorted(contest["options"], key=lambda o: o["votes"])
-    figure = _figure(f"{plain(contest['title'])}: votes", height=80 + 44 * len(options),
+    what = "first preferences" if contest.get("rounds") else "votes"
+    figure = _figure(f"{plain(contest['title'])}: {what}", height=80 + 44 * len(options),
                      xaxis={"showgrid": True, "gridcolor": "#ddd", "automargin": True},
                      yaxis={"automargin": True})
     figure["data"].append({
@@ -62,7 +63,7 @@ def transfers_sankey(contest: dict[str, Any]) -> Figure:
     def node(round_number: int, who: str) -> int:
         if (round_number, who) not in index:
             index[(round_number, who)] = len(labels)
-            labels.append(f"{names.get(who, 'Exhausted')} (round {round_number})")
+            labels.append(names.get(who, "Exhausted"))  # its column is its round
             node_colours.append(colours.get(who, "#999999"))
         return index[(round_number, who)]
 

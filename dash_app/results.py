@@ -128,6 +128,8 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
          "votes": "votes"})
     results = []
     for contest in contests:
+        for i, option in enumerate(contest["options"]):
+            option["colour"] = option["colour"] or SAFE_COLOURS[i % len(SAFE_COLOURS)]
         if contest["kind"] == "ranked":
             rankings = {r["ranking"]: int(r["ballots"]) for r in raw.get("rankings") or []
                         if r["contest_id"] == contest["contest_id"]}
@@ -139,8 +141,6 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
         options = contest["options"]
         for option in options:
             option["votes"] = int(option["votes"])
-        for i, option in enumerate(options):
-            option["colour"] = option["colour"] or SAFE_COLOURS[i % len(SAFE_COLOURS)]
         total = sum(o["votes"] for o in options)
         for option in options:
             option["share"] = round(share(option["votes"], total), 2)
@@ -308,17 +308,30 @@ def results_document(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def results_csv(document: dict[str, Any]) -> str:
-    """One row per contest × option: the CSV export."""
+    """One row per contest × option: the CSV export. A ranked contest's options carry their
+    first preferences (``round`` 1), then one row per candidate still in each later round,
+    with that round's votes and share."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["election_id", "status", "official", "contest_id", "contest", "option_id",
-                     "option", "party", "votes", "share_percent"])
+                     "option", "party", "votes", "share_percent", "round"])
+    lead = [document["election_id"], document["status"],
+            "official" if document["official"] else "unofficial"]
     for contest in document["contests"]:
+        rounds = contest.get("rounds") or []
         for option in contest["options"]:
-            writer.writerow([document["election_id"], document["status"],
-                             "official" if document["official"] else "unofficial",
-                             contest["contest_id"], contest["title"], option["option_id"],
-                             option["name"], option["party"] or "",
-                             "" if option["votes"] is None else option["votes"],
-                             "" if option["share"] is None else f"{option['share']:.2f}"])
+            writer.writerow(lead + [
+                contest["contest_id"], contest["title"], option["option_id"], option["name"],
+                option["party"] or "", "" if option["votes"] is None else option["votes"],
+                "" if option["share"] is None else f"{option['share']:.2f}",
+                1 if rounds else ""])
+        options = {o["option_id"]: o for o in contest["options"]}
+        for later in rounds[1:]:
+            total = sum(later["tally"].values())
+            for option_id, votes in later["tally"].items():
+                option = options[option_id]
+                writer.writerow(lead + [
+                    contest["contest_id"], contest["title"], option_id, option["name"],
+                    option["party"] or "", votes, f"{share(votes, total):.2f}",
+                    later["round"]])
     return buffer.getvalue()

@@ -195,9 +195,10 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
             _text(f"{cid}-headline", texts[f"{cid}-headline"], tag=html.P,
                   className="headline"),
             _text(f"{cid}-details", texts[f"{cid}-details"]),
-            html.Div([_graph(name, graphs[name]) for name in (
-                f"{cid}-bar", f"{cid}-donut", f"{cid}-sankey") if name in graphs],
-                className="charts"),
+            html.Div([_graph(name, graphs[name]) for name in (f"{cid}-bar", f"{cid}-donut")
+                      if name in graphs], className="charts"),
+            *([_graph(f"{cid}-sankey", graphs[f"{cid}-sankey"])]
+              if f"{cid}-sankey" in graphs else []),
         ], className="contest"))
     if "map-leader" in graphs:
         body.append(html.Div([_graph("map-leader", graphs["map-leader"]),

@@ -379,7 +379,7 @@ def test_a_ranked_contest_shows_no_leader_votes_or_chart_until_it_can_be_tabulat
 @pytest.mark.fast
 def test_a_ranked_contest_with_counted_rankings_shows_its_rounds_and_transfers():
     from dash_app.pages.election import page_parts
-    from dash_app.results import PROVISIONAL
+    from dash_app.results import PROVISIONAL, results_csv
     from tallyflow.tabulation import lot_order
 
     ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
@@ -406,5 +406,8 @@ def test_a_ranked_contest_with_counted_rankings_shows_its_rounds_and_transfers()
     assert headline == f"{transit['leader']} leads after 2 rounds"
     details = page_text(html.Div(parts["texts"]["transit-details"]))
     assert PROVISIONAL in details and "Round 2" in details
+    rows = list(csv.DictReader(io.StringIO(results_csv(results_document(raw)))))
+    assert [(r["round"], r["option_id"], r["votes"]) for r in rows if r["round"] == "2"] == [
+        ("2", c, str(v)) for c, v in transit["rounds"][1]["tally"].items()]
     sankey = parts["graphs"]["transit-sankey"]["data"][0]
     assert sankey["type"] == "sankey" and sum(sankey["link"]["value"]) > 0

@@ -133,3 +133,45 @@ def test_results_page_updates_without_reloading_while_votes_flow(
     assert "No such election" in _wait_for_text(browser, "results-body", "No such election")
     assert all(Path(SCREENSHOTS / name).stat().st_size > 10_000
                for name in ("results.png", "home.png", "vote.png", "verify.png"))
+
+
+def test_a_ranked_contest_shows_its_rounds_and_transfers_in_the_browser(
+    site, browser, services_settings, postgres_url, kafka_bootstrap, spark, new_election,
+    tmp_path
+):
+    import random
+
+    from selenium.webdriver.common.by import By
+
+    from tallyflow import db
+
+    election = new_election("ranked-mayor.json")
+    eid = election.election_id
+    issued = open_for_voting(postgres_url, eid, 200, 6, tmp_path)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id from voters where election_id = %s", (eid,))
+        regions = dict(cur.fetchall())
+    candidates = [o.option_id for o in election.contests[0].options]
+    rng = random.Random(11)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    for voter, credential in issued[:150]:
+        ranking = rng.sample(candidates, rng.randint(1, len(candidates)))
+        event = VoteEvent.ballot(eid, credential, regions[voter], {"mayor": ranking})
+        producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
+    assert producer.flush(30) == 0
+    run_micro_batches(spark, postgres_url, kafka_bootstrap, services_settings.votes_topic,
+                      services_settings.votes_partition_ids, seconds=60,
+                      stop_when_idle=True, say=lambda _m: None)
+
+    browser.get(f"{site}/elections/{eid}")
+    headline = _wait_for_text(browser, "results-mayor-headline", "rounds")
+    assert " leads after " in headline
+    details = browser.find_element(By.ID, "results-mayor-details").text
+    assert "Provisional" in details and "Round 1" in details and "Exhausted" in details
+    time.sleep(1.5)  # Plotly draws the Sankey after the page's text
+    assert browser.find_elements(By.CSS_SELECTOR, ".sankey")  # Plotly's Sankey layer
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "ranked.png"))
+    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and "favicon" not in entry["message"]]
+    assert severe == []
