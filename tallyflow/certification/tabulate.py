@@ -49,6 +49,16 @@ def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
     return results
 
 
+# The options of RANKED_RULE, by RCTab's names, so the count can be redone with RCTab.
+RANKED_RULE_OPTIONS = {
+    "winnerElectionMode": "singleWinnerMajority", "numberOfWinners": "1",
+    "overvoteRule": "exhaustImmediately", "maxSkippedRanksAllowed": "unlimited",
+    "maxRankingsAllowed": "max", "exhaustOnDuplicateCandidate": False,
+    "batchElimination": False, "continueUntilTwoCandidatesRemain": False,
+    "tiebreakMode": "the seeded lot (tie_rule)",
+}
+
+
 def ranked_result(contest: dict[str, Any], rankings: Mapping[str, int],
                   marks: Mapping[tuple[str, str], int], fingerprint: str) -> dict[str, Any]:
     """A ranked contest's result from its recounted rankings (JSON text -> ballots): the
@@ -71,6 +81,7 @@ def ranked_result(contest: dict[str, Any], rankings: Mapping[str, int],
     result.update(
         kind="ranked", total_votes=total, winners=counted.winners if counted else [],
         rounds=summary(counted, {}, 4)["results"] if counted else [], rule=RANKED_RULE,
+        rule_options=RANKED_RULE_OPTIONS,
         tie={"rule": LOT_RULE, "draws": counted.draws} if counted and counted.draws else None)
     return result
 

@@ -294,6 +294,7 @@ def test_a_ranked_contest_is_tabulated_by_instant_runoff_with_ties_drawn_by_lot(
     assert chair["rounds"][0]["tallyResults"] == [{"eliminated": "c",
                                                    "transfers": {"b": "1"}}]
     assert chair["tie"] is None and "Instant runoff" in chair["rule"]
+    assert chair["rule_options"]["overvoteRule"] == "exhaustImmediately"
     assert _audit(postgres_url, election_id) == [("certify.tabulate", "ok")]
 
 
