@@ -71,29 +71,26 @@ def _spark_remote(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo}..{hi}")
-    return value
+    return _number(env, name, default, int, "a whole number", lo, hi)
 
 
 def _float(env: Mapping[str, str], name: str, default: float, *, lo: float,
            hi: float) -> float:
+    return _number(env, name, default, float, "a number", lo, hi)
+
+
+def _number(env: Mapping[str, str], name: str, default, parse, kind: str, lo, hi):
+    """``parse(env[name])`` within lo..hi, ``default`` when unset; errors name the variable."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
+        raise SettingsError(f"{name}={raw!r} is not {kind}") from None
     if not lo <= value <= hi:
-        raise SettingsError(f"{name}={raw!r} is out of range: expected {lo:g}..{hi:g}")
+        bounds = (f"{b:g}" if isinstance(b, float) else str(b) for b in (lo, hi))
+        raise SettingsError(f"{name}={raw!r} is out of range: expected {'..'.join(bounds)}")
     return value
 
 
