@@ -109,7 +109,6 @@ def current_choice(ranking: Ranking, continuing: set[str], rules: RankedRules
     first continuing candidate."""
     seen: set[str] = set()
     last_marked = 0
-    last_rank = max((rank for rank, marks in enumerate(ranking, start=1) if marks), default=0)
     for rank, marks in enumerate(ranking, start=1):
         if not marks:
             continue
@@ -125,13 +124,14 @@ def current_choice(ranking: Ranking, continuing: set[str], rules: RankedRules
         if decision == "exhaust":
             return None, "overvotes"
         if decision == "skip":
-            if rank == last_rank:
+            if not any(ranking[rank:]):  # the last marked rank
                 return None, "exhaustedChoices"
             continue
-        chosen = next((m for m in marks if m in continuing), None)
-        if chosen is not None:
+        chosen = marks[0] if len(marks) == 1 else next(
+            (m for m in marks if m in continuing), None)
+        if chosen in continuing:
             return chosen, None
-        if rank == last_rank:
+        if not any(ranking[rank:]):
             return None, "exhaustedChoices"
     return None, "exhaustedChoices"
 
@@ -238,14 +238,19 @@ class _Count:
         if seats_filled:
             inactive["finalRoundSurplus"] = 0
         choices: dict[Ranking, str] = {}
+        previous, continuing = self.choices, self.continuing
         for ranking, value in self.value.items():
-            if seats_filled and self.choices.get(ranking) in self.winners:
+            choice = previous.get(ranking)
+            if choice in continuing and not seats_filled:  # the common case: it stays
+                tally[choice] += value
+                choices[ranking] = choice
+                continue
+            if seats_filled and choice in self.winners:
                 inactive["finalRoundSurplus"] += value
                 choices[ranking] = EXHAUSTED
                 continue
             why = self.inactive_as.get(ranking)
-            choice = self.choices.get(ranking)  # a candidate still in stays the choice
-            if choice not in self.continuing:
+            if choice not in continuing:  # a candidate still in stays the choice
                 choice = None
                 if why is None:
                     choice, why = current_choice(ranking, self.continuing, self.rules)
@@ -362,8 +367,10 @@ class _Count:
         to no one); what a winner holds beyond the threshold is its "residual surplus"."""
         moved = set(previous.elected) | set(previous.eliminated)
         for ranking, was in self.choices.items():
+            if was not in moved:
+                continue
             now = choices.get(ranking, EXHAUSTED)
-            if was not in moved or now == was:
+            if now == was:
                 continue
             value = self.value[ranking]
             if value > 0:
