@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -14,8 +13,7 @@ from tallyflow.certification.steps import step
 from tallyflow.elections.layout import group_contests
 from tallyflow.rctab import summary
 from tallyflow.tabulation import LOT_RULE, contest_result, share
-from tallyflow.tabulation.ranked import RANKED_RULE, RankedRules
-from tallyflow.tabulation.ranked import tabulate as instant_runoff
+from tallyflow.tabulation.runoff import DECIMAL_PLACES, rule_options, rule_text, runoff
 
 
 def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
@@ -49,30 +47,15 @@ def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
     return results
 
 
-# The options of RANKED_RULE, by RCTab's names, so the count can be redone with RCTab.
-RANKED_RULE_OPTIONS = {
-    "winnerElectionMode": "singleWinnerMajority", "numberOfWinners": "1",
-    "overvoteRule": "exhaustImmediately", "maxSkippedRanksAllowed": "unlimited",
-    "maxRankingsAllowed": "max", "exhaustOnDuplicateCandidate": False,
-    "batchElimination": False, "continueUntilTwoCandidatesRemain": False,
-    "tiebreakMode": "the seeded lot (tie_rule)",
-}
-
-
 def ranked_result(contest: dict[str, Any], rankings: Mapping[str, int],
                   marks: Mapping[tuple[str, str], int], fingerprint: str) -> dict[str, Any]:
     """A ranked contest's result from its recounted rankings (JSON text -> ballots): the
     first preferences as its options' votes, every round in RCTab's summary shape (so RCVis
     can draw it), the winner, and any tie drawn by lot."""
     result = contest_result({**contest, "kind": "plurality"}, marks, fingerprint)
-    cid = contest["contest_id"]
-    ballots = Counter({tuple((c,) for c in json.loads(r)): n for r, n in rankings.items()})
-    candidates = [o["option_id"] for o in contest["options"]]
-    if not ballots:
-        counted = None
-    else:
-        counted = instant_runoff(ballots, candidates, RankedRules(
-            max_skipped_ranks=None, tiebreak="lot", lot=(fingerprint, cid)))
+    seats = int(contest.get("seats") or 1)
+    counted = runoff(rankings, [o["option_id"] for o in contest["options"]], seats,
+                     fingerprint, contest["contest_id"])
     first = counted.rounds[0].tally if counted else {}
     total = int(sum(first.values()))
     for option in result["options"]:
@@ -80,8 +63,8 @@ def ranked_result(contest: dict[str, Any], rankings: Mapping[str, int],
         option["share_percent"] = f"{share(option['votes'], total):.2f}"
     result.update(
         kind="ranked", total_votes=total, winners=counted.winners if counted else [],
-        rounds=summary(counted, {}, 4)["results"] if counted else [], rule=RANKED_RULE,
-        rule_options=RANKED_RULE_OPTIONS,
+        rounds=summary(counted, {}, DECIMAL_PLACES)["results"] if counted else [],
+        rule=rule_text(seats), rule_options=rule_options(seats),
         tie={"rule": LOT_RULE, "draws": counted.draws} if counted and counted.draws else None)
     return result
 

@@ -172,8 +172,6 @@ def _contest_errors(at: str, contest: dict, party_ids: set) -> list[str]:
         elif isinstance(contest["options"], list) and len(contest["options"]) < 2:
             errors.append(f"{at}.options: a {kind} contest needs at least 2 options")
         seats = contest.get("seats", 1)
-        if kind == "ranked" and seats != 1:
-            errors.append(f"{at}.seats: ranked contests elect one winner")
         if isinstance(seats, int) and options and seats >= len(options):
             errors.append(f"{at}.seats: {seats} seat(s) need more than {len(options)} options")
     errors += _duplicates(options, "id", f"{at}.options", "option id")

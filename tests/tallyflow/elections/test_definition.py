@@ -181,10 +181,10 @@ def test_a_minimal_definition_builds_the_model():
             id="duplicate-option",
         ),
         pytest.param(
-            _with(contests=[{"id": "r", "title": "R", "kind": "ranked", "seats": 2, "options": [
+            _with(contests=[{"id": "r", "title": "R", "kind": "ranked", "seats": 3, "options": [
                 {"id": "a", "name": "A"}, {"id": "b", "name": "B"}, {"id": "c", "name": "C"}]}]),
-            "contests[0].seats: ranked contests elect one winner",
-            id="multi-seat-ranked",
+            "contests[0].seats: 3 seat(s) need more than 3 options",
+            id="ranked-seats-for-every-candidate",
         ),
     ],
 )
@@ -214,6 +214,14 @@ def test_ranked_contests_are_accepted_and_stored():
         {"id": "a", "name": "A"}, {"id": "b", "name": "B"}]}])
 
     assert parse_definition(raw).contests[0].kind == "ranked"
+
+
+@pytest.mark.fast
+def test_a_ranked_contest_may_fill_several_seats_by_single_transferable_vote():
+    raw = _with(contests=[{"id": "council", "title": "Council", "kind": "ranked", "seats": 2,
+                           "options": [{"id": c, "name": c.upper()} for c in "abcd"]}])
+
+    assert parse_definition(raw).contests[0].seats == 2
 
 
 @pytest.mark.fast
