@@ -77,6 +77,10 @@ def transfers_sankey(contest: dict[str, Any]) -> Figure:
                 sources.append(node(n, who))
                 targets.append(node(n + 1, who))
                 values.append(votes)
+        if current["exhausted"]:  # exhausted ballots stay exhausted: one row of nodes
+            sources.append(node(n, "exhausted"))
+            targets.append(node(n + 1, "exhausted"))
+            values.append(current["exhausted"])
         for who in moved:
             for to, votes in current["transfers"].get(who, {}).items():
                 if votes:

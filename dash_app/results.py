@@ -23,6 +23,7 @@ from tallyflow.elections.layout import group_contests
 from tallyflow.elections.store import UnknownElection
 from tallyflow.settings import get_settings
 from tallyflow.tabulation import leaders, margin_points, passes_threshold, share, threshold_of
+from tallyflow.tabulation.runoff import live_rounds_of_summary
 
 # Colour-blind-safe colours (Okabe-Ito) for options without a party colour.
 SAFE_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
@@ -68,6 +69,7 @@ def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
             certificate = (_rows(cur, "certificate_by_election", params)
                            if election[0]["certificate_sha256"] else [])
     raw = {"election": election[0], **raw, "pipeline": pipeline[0] if pipeline else None}
+    raw["rankings"] = [{**row, **json.loads(row["rounds"])} for row in raw["rankings"]]
     if certificate:
         raw = as_certified(raw, json.loads(certificate[0]["canonical_json"]))
     return raw
@@ -84,7 +86,11 @@ def as_certified(raw: dict[str, Any], certificate: dict[str, Any]) -> dict[str, 
     ballots = [{"contest_id": cid, **{key: contest.get(key, 0) for key in (
                    "ballots", "blank_ballots", "undervoted_ballots", "overvoted_ballots")}}
                for cid, contest in contests.items()]
-    return {**raw, "options": options, "contest_ballots": ballots}
+    rankings = [{"contest_id": cid, **live_rounds_of_summary(contest["rounds"],
+                                                              contest["winners"])}
+                for cid, contest in contests.items()
+                if contest.get("kind") == "ranked" and contest.get("rounds")]
+    return {**raw, "options": options, "contest_ballots": ballots, "rankings": rankings}
 
 
 # -- what the numbers say -----------------------------------------------------------------
@@ -131,12 +137,11 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
         for i, option in enumerate(contest["options"]):
             option["colour"] = option["colour"] or SAFE_COLOURS[i % len(SAFE_COLOURS)]
         if contest["kind"] == "ranked":
-            rankings = {r["ranking"]: int(r["ballots"]) for r in raw.get("rankings") or []
-                        if r["contest_id"] == contest["contest_id"]}
+            stored = next((r for r in raw.get("rankings") or []
+                           if r["contest_id"] == contest["contest_id"]), None)
             counted = ballots.get(contest["contest_id"], {})
-            results.append(_ranked(contest, rankings, counted, raw["election"],
-                                   (raw.get("pipeline") or {}).get("last_batch_at"))
-                           if rankings else _ranked_pending(contest, counted))
+            results.append(_ranked(contest, stored, counted, raw["election"])
+                           if stored else _ranked_pending(contest, counted))
             continue
         options = contest["options"]
         for option in options:
@@ -194,55 +199,28 @@ PROVISIONAL = ("Provisional: the rounds are run on the ballots counted so far; l
                "ballots can change who is eliminated.")
 
 
-_RUNOFFS: dict[tuple, Any] = {}  # the last instant runoffs, by contest and tally batch
-
-
-def _runoff(contest: dict[str, Any], rankings: dict[str, int], election: dict[str, Any],
-            batch: Any):
-    """The instant runoff of the rankings counted so far, run once per tally batch (every
-    poll of every reader between two batches shares it)."""
-    from tallyflow.tabulation.ranked import RankedRules, tabulate
-
-    key = (election["election_id"], contest["contest_id"], batch,
-           election.get("certificate_sha256"), sum(rankings.values()), len(rankings))
-    if batch is None or key not in _RUNOFFS:
-        candidates = [o["option_id"] for o in contest["options"]]
-        ballots = {tuple((c,) for c in json.loads(r)): n for r, n in rankings.items()}
-        rules = RankedRules(max_skipped_ranks=None, tiebreak="lot", lot=(
-            election.get("roll_fingerprint") or "", contest["contest_id"]))
-        if len(_RUNOFFS) > 64:
-            _RUNOFFS.clear()
-        _RUNOFFS[key] = tabulate(ballots, candidates, rules)
-    return _RUNOFFS[key]
-
-
-def _ranked(contest: dict[str, Any], rankings: dict[str, int], counted: dict[str, Any],
-            election: dict[str, Any], batch: Any = None) -> dict[str, Any]:
-    """A ranked contest as the instant runoff over the rankings counted so far has it (the
-    certificate's rules: ``tallyflow.tabulation.ranked``): first preferences as the
+def _ranked(contest: dict[str, Any], stored: dict[str, Any], counted: dict[str, Any],
+            election: dict[str, Any]) -> dict[str, Any]:
+    """A ranked contest as its rounds have it (run by the tally over the rankings counted so
+    far, or the certificate's: ``tallyflow.tabulation.runoff``): first preferences as the
     options' votes, every round, and who leads (or won) after the last round."""
-    counted_rounds = _runoff(contest, rankings, election, batch)
-    first = counted_rounds.rounds[0].tally
-    total = int(sum(first.values()))
+    rounds = stored["rounds"]
+    first = rounds[0]["tally"]
+    total = sum(first.values())
     names = {o["option_id"]: o["name"] for o in contest["options"]}
-    rounds = [{"round": r.number, "tally": {c: int(v) for c, v in r.tally.items()},
-               "threshold": int(r.threshold), "elected": r.elected, "eliminated": r.eliminated,
-               "transfers": {c: {to: int(v) for to, v in flows.items()}
-                             for c, flows in r.transfers.items()},
-               "exhausted": int(sum(r.inactive.values()))} for r in counted_rounds.rounds]
-    leader = counted_rounds.winners[0] if counted_rounds.winners else None
     certified = election.get("certificate_sha256") is not None
     return {
         **contest,
-        "options": [{**o, "votes": int(first.get(o["option_id"], 0)),
-                     "share": round(share(int(first.get(o["option_id"], 0)), total), 2)}
+        "options": [{**o, "votes": first.get(o["option_id"], 0),
+                     "share": round(share(first.get(o["option_id"], 0), total), 2)}
                     for o in contest["options"]],
         "total_votes": total,
         "ballots": int(counted.get("ballots") or 0),
         "blank_ballots": int(counted.get("blank_ballots") or 0),
         "overvoted_ballots": int(counted.get("overvoted_ballots") or 0),
-        "leader": names.get(leader), "margin_points": None, "too_close": False,
-        "leading": [names[leader]] if leader else [],
+        "leader": names.get(stored["winners"][0]) if stored["winners"] else None,
+        "margin_points": None, "too_close": False,
+        "leading": [names[w] for w in stored["winners"]],
         "rounds": rounds,
         "note": None if certified else PROVISIONAL,
     }

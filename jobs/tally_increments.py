@@ -25,7 +25,8 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
     taken there, vectorised with Arrow, rather than in a second Spark job. Kinds: option
     (contest, option), option_region (contest, option, region), contest (contest, ballots,
     blank, undervote, overvote), region, demographic (age band, gender), minute and
-    rejected_total (reason), ranking (contest, region, the ranking as JSON). An option
+    rejected_total (reason), ranking (contest, region, the ranking as JSON) and
+    ranking_contest (contest, ranking: the same summed over regions). An option
     counts where its contest's mark is ``counted`` or ``undervote``; a ranked contest's
     ranking wherever the ballot ranked anyone in it.
     """
@@ -74,6 +75,7 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
         picks, ["election_id", "contest_id", "option_id", "region_id"])
     by_kind["option"] = _count(picks, ["election_id", "contest_id", "option_id"])
     by_kind["ranking"] = _rankings(contests)
+    by_kind["ranking_contest"] = _summed(by_kind["ranking"])
     return {kind: rows for kind, rows in by_kind.items() if rows}
 
 
@@ -94,3 +96,12 @@ def _rankings(contests: pa.Table) -> list[tuple]:
         .to_pylist())
     return [(*key, n) for key, n in counted.items()]
 
+
+def _summed(rankings: list[tuple]) -> list[tuple]:
+    """(election_id, contest_id, ranking, n): per-region rankings summed over regions."""
+    from collections import Counter
+
+    summed: Counter = Counter()
+    for election_id, contest_id, _region, ranking, n in rankings:
+        summed[election_id, contest_id, ranking] += n
+    return [(*key, n) for key, n in summed.items()]

@@ -59,9 +59,13 @@ def _label(election: dict) -> html.Div:
 
 def _headline(contest: dict) -> str:
     if contest.get("rounds"):
-        verb = "leads" if contest.get("note") else "won"
         rounds = len(contest["rounds"])
-        return f"{contest['leader']} {verb} after {rounds} round{'s' if rounds > 1 else ''}"
+        after = f"after {rounds} round{'s' if rounds > 1 else ''}"
+        if contest["seats"] > 1:
+            verb = "lead" if contest.get("note") else "elected"
+            return f"{', '.join(contest['leading'])} {verb} {after}"
+        verb = "leads" if contest.get("note") else "won"
+        return f"{contest['leader']} {verb} {after}"
     if contest.get("note"):
         return contest["note"]
     if contest["too_close"]:

@@ -1,8 +1,8 @@
--- Each ranked contest's ballots per distinct ranking (summed over precincts), for the live
--- round-by-round result.
+-- Each ranked contest's rounds over the rankings counted so far (the tally runs them).
 select
     contest_id,
-    ranking,
-    ballots
-from ranking_contest_totals
+    ballots,
+    rankings,
+    rounds
+from ranked_rounds
 where election_id = %(election_id)s

@@ -22,6 +22,7 @@ from psycopg2.extras import Json, execute_values
 
 from tallyflow import db
 from tallyflow.votes.offsets import Offsets
+from tallyflow.votes.runoffs import refresh_rounds
 
 # Session-level advisory lock held by the one tally running at a time.
 TALLY_LOCK_ID = 7_318_025
@@ -179,6 +180,7 @@ INCREMENT_QUERIES = {
     "minute": "add_ballots_per_minute",
     "rejected_total": "add_rejected_totals",
     "ranking": "add_ranking_totals",
+    "ranking_contest": "add_ranking_contest_totals",
 }
 
 
@@ -207,6 +209,9 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
         for kind, rows in batch.increments.items():
             if rows:
                 execute_values(cur, db.query(INCREMENT_QUERIES[kind]), rows, page_size=1000)
+        # A ranked contest's rounds are re-run in the batch that changed its rankings.
+        refresh_rounds(cur, ((election_id, contest_id) for election_id, contest_id, *_
+                             in batch.increments.get("ranking_contest", [])))
         cur.execute(
             db.query("record_tally_batch"),
             {

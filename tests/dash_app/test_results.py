@@ -381,12 +381,12 @@ def test_a_ranked_contest_with_counted_rankings_shows_its_rounds_and_transfers()
     from dash_app.pages.election import page_parts
     from dash_app.results import PROVISIONAL, results_csv
     from tallyflow.tabulation import lot_order
+    from tallyflow.tabulation.runoff import live_rounds, runoff
 
     ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
-    rankings = [{"contest_id": "transit", "ranking": '["tram"]', "ballots": 4},
-                {"contest_id": "transit", "ranking": '["bus","tram"]', "ballots": 3},
-                {"contest_id": "transit", "ranking": '["rail","bus"]', "ballots": 2},
-                {"contest_id": "transit", "ranking": '["rail"]', "ballots": 1}]
+    counted = runoff({'["tram"]': 4, '["bus","tram"]': 3, '["rail","bus"]': 2, '["rail"]': 1},
+                     ["tram", "bus", "rail"], 1, "ab" * 32, "transit")
+    rankings = [{"contest_id": "transit", **live_rounds(counted)}]  # as the tally stores them
     raw = _raw(options=ranked, rankings=rankings, contest_ballots=[
         {"contest_id": "transit", "ballots": 10, "blank_ballots": 0,
          "undervoted_ballots": 0, "overvoted_ballots": 0}])
@@ -411,3 +411,75 @@ def test_a_ranked_contest_with_counted_rankings_shows_its_rounds_and_transfers()
         ("2", c, str(v)) for c, v in transit["rounds"][1]["tally"].items()]
     sankey = parts["graphs"]["transit-sankey"]["data"][0]
     assert sankey["type"] == "sankey" and sum(sankey["link"]["value"]) > 0
+
+
+@pytest.mark.fast
+def test_a_multi_seat_ranked_contest_shows_its_single_transferable_vote_rounds():
+    from dash_app.pages.election import page_parts
+    from tallyflow.tabulation.runoff import live_rounds, runoff
+
+    ranked = [_option("council", o, 0, kind="ranked", seats=2) for o in ("ann", "bo", "cy")]
+    # 10 ballots, 2 seats: quota floor(10 / 3) + 1 = 4. Ann has 6: elected, her surplus of 2
+    # moves on at 2/6 of each of her ballots (0.3333 each): all six rank Cy next.
+    counted = runoff({'["ann","cy"]': 6, '["bo"]': 3, '["cy"]': 1}, ["ann", "bo", "cy"], 2,
+                     "ab" * 32, "council")
+    raw = _raw(options=ranked, rankings=[{"contest_id": "council", **live_rounds(counted)}])
+
+    (council,) = contest_results(raw)
+
+    assert council["rounds"][0]["threshold"] == 4
+    assert council["rounds"][0]["elected"] == ["ann"]
+    assert council["rounds"][1]["tally"]["cy"] == pytest.approx(1 + 6 * 0.3333)
+    assert council["rounds"][1]["eliminated"] == ["cy"]  # 2.9998 < Bo's 3
+    assert council["leading"] == ["Ann", "Bo"]
+    headline = page_text(page_parts(raw)["texts"]["council-headline"])
+    assert headline == f"Ann, Bo lead after {len(council['rounds'])} rounds"
+
+
+@pytest.mark.fast
+def test_a_certified_ranked_contest_is_shown_from_its_certificate_rounds():
+    from dash_app.results import as_certified
+    from tallyflow.rctab import summary
+    from tallyflow.tabulation.runoff import live_rounds, runoff
+
+    ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
+    certified = runoff({'["tram"]': 4, '["bus","tram"]': 3, '["rail","bus"]': 2},
+                       ["tram", "bus", "rail"], 1, "ab" * 32, "transit")
+    live = runoff({'["tram"]': 9}, ["tram", "bus", "rail"], 1, "ab" * 32, "transit")
+    certificate = {"contests": [{
+        "contest_id": "transit", "kind": "ranked", "winners": certified.winners,
+        "rounds": summary(certified, {}, 4)["results"],
+        "options": [{"option_id": "tram", "votes": 4}, {"option_id": "bus", "votes": 3},
+                    {"option_id": "rail", "votes": 2}], "ballots": 9}]}
+    raw = _raw(options=ranked, rankings=[{"contest_id": "transit", **live_rounds(live)}])
+    raw["election"]["certificate_sha256"] = "cd" * 32
+
+    (transit,) = contest_results(as_certified(raw, certificate))
+
+    assert transit["rounds"] == live_rounds(certified)["rounds"]  # not the live rounds
+    assert transit["leader"] == "Bus" and transit["note"] is None
+
+
+@pytest.mark.fast
+def test_the_sankey_carries_exhausted_ballots_in_one_row_and_loses_none():
+    from dash_app.figures import transfers_sankey
+    from tallyflow.tabulation.runoff import live_rounds, runoff
+
+    ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail", "ferry")]
+    counted = runoff({'["tram"]': 6, '["bus"]': 5, '["rail","bus"]': 3, '["ferry"]': 1,
+                      '["ferry","rail"]': 1}, ["tram", "bus", "rail", "ferry"], 1, "ab" * 32,
+                     "transit")
+    (transit,) = contest_results(_raw(options=ranked, rankings=[
+        {"contest_id": "transit", **live_rounds(counted)}]))
+
+    link = transfers_sankey(transit)["data"][0]
+    labels = link["node"]["label"]
+    inflow: dict[int, float] = {}
+    for target, value in zip(link["link"]["target"], link["link"]["value"], strict=True):
+        inflow[target] = inflow.get(target, 0) + value
+    exhausted_in = sorted(v for node, v in inflow.items() if labels[node] == "Exhausted")
+    # Ferry out (1 exhausts), then rail out (1 more + the 1 carried): one node per round.
+    assert [r["exhausted"] for r in transit["rounds"]] == [0, 1, 2]
+    assert exhausted_in == [1, 2]
+    assert sum(inflow.values()) == sum(sum(r["tally"].values()) + r["exhausted"]
+                                       for r in transit["rounds"][1:])

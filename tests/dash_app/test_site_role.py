@@ -13,10 +13,11 @@ READABLE = {
     "region_roll_counts", "option_totals", "option_region_totals", "contest_ballot_totals",
     "turnout_by_region", "turnout_by_demographic", "ballots_per_minute", "rejected_totals",
     "result_quality", "pipeline_health", "validation_runs",
-    "certificates", "component_health", "log_resets", "ranking_contest_totals",
+    "certificates", "component_health", "log_resets", "ranked_rounds",
 }
-# Rankings per precinct stay with the tally (the site reads them summed over precincts).
+# Rankings stay with the tally: the site reads only the rounds the tally runs over them.
 PRIVATE = {"voters", "checkins", "ballots", "rejected_events", "submissions", "ranking_totals",
+           "ranking_contest_totals",
            "aggregate_cells",
            "quarantined_registrations", "election_audit_log", "consumer_offsets"}
 PUBLIC_ELECTION_COLUMNS = ("election_id, title, description, opens_at, closes_at, status, "

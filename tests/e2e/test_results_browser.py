@@ -151,12 +151,13 @@ def test_a_ranked_contest_shows_its_rounds_and_transfers_in_the_browser(
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("select voter_id, region_id from voters where election_id = %s", (eid,))
         regions = dict(cur.fetchall())
-    candidates = [o.option_id for o in election.contests[0].options]
+    candidates = {c.contest_id: [o.option_id for o in c.options] for c in election.contests}
     rng = random.Random(11)
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
     for voter, credential in issued[:150]:
-        ranking = rng.sample(candidates, rng.randint(1, len(candidates)))
-        event = VoteEvent.ballot(eid, credential, regions[voter], {"mayor": ranking})
+        rankings = {cid: rng.sample(names, rng.randint(1, len(names)))
+                    for cid, names in candidates.items()}
+        event = VoteEvent.ballot(eid, credential, regions[voter], rankings)
         producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
     assert producer.flush(30) == 0
     run_micro_batches(spark, postgres_url, kafka_bootstrap, services_settings.votes_topic,
@@ -168,6 +169,8 @@ def test_a_ranked_contest_shows_its_rounds_and_transfers_in_the_browser(
     assert " leads after " in headline
     details = browser.find_element(By.ID, "results-mayor-details").text
     assert "Provisional" in details and "Round 1" in details and "Exhausted" in details
+    # Two council seats by single transferable vote.
+    assert " lead after " in _wait_for_text(browser, "results-council-headline", "rounds")
     time.sleep(1.5)  # Plotly draws the Sankey after the page's text
     assert browser.find_elements(By.CSS_SELECTOR, ".sankey")  # Plotly's Sankey layer
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

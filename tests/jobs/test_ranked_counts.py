@@ -1,5 +1,6 @@
 """Ranked ballots through the real tally and recount: each distinct ranking counted once per
-precinct, the recount agrees cell by cell, and IRV runs from the stored counts alone."""
+precinct, the recount agrees cell by cell, IRV and STV run from the stored counts alone,
+and the tally stores the live rounds the certificate then confirms."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from jobs.recount_election import recount
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
 from tallyflow.tabulation.ranked import RankedRules, tabulate
+from tallyflow.tabulation.runoff import live_rounds
 from tallyflow.votes.event import VoteEvent
 from tests.conftest import open_for_voting
 
 CANDIDATES = ["dana-moss", "eli-brandt", "farah-nasser", "gus-lindqvist", "hana-okoro"]
+COUNCIL = ["ines-ward", "jon-park", "kai-mercer", "lena-voss", "milo-reyes"]  # 2 seats
 
 
 def test_rankings_are_counted_once_recounted_and_tabulated_from_the_counts(
@@ -30,11 +33,15 @@ def test_rankings_are_counted_once_recounted_and_tabulated_from_the_counts(
         regions = dict(cur.fetchall())
     rng = random.Random(5)
     expected: Counter = Counter()
+    council: Counter = Counter()
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 20})
     for voter, credential in issued[:250]:
         ranking = rng.sample(CANDIDATES, rng.randint(1, len(CANDIDATES)))
         expected[(regions[voter], json.dumps(ranking, separators=(",", ":")))] += 1
-        event = VoteEvent.ballot(eid, credential, regions[voter], {"mayor": ranking})
+        councillors = rng.sample(COUNCIL, rng.randint(1, 3))
+        council[json.dumps(councillors, separators=(",", ":"))] += 1
+        event = VoteEvent.ballot(eid, credential, regions[voter],
+                                 {"mayor": ranking, "council": councillors})
         producer.produce(topic, event.to_json(), key=event.key)
     for voter, credential in issued[250:260]:  # ranked no one
         event = VoteEvent.ballot(eid, credential, regions[voter], {"mayor": []})
@@ -61,7 +68,8 @@ def test_rankings_are_counted_once_recounted_and_tabulated_from_the_counts(
         cur.execute("select item, value from aggregate_cells "
                     "where election_id = %s and metric = 'ranking'", (eid,))
         live = dict(cur.fetchall())
-    assert recounted == live and len(live) == len(expected)
+    assert recounted == live
+    assert len([item for item in live if item.startswith("mayor/")]) == len(expected)
 
     # IRV from the stored counts, and from the ballots as cast: the same rounds.
     from_counts: Counter = Counter()
@@ -79,13 +87,37 @@ def test_rankings_are_counted_once_recounted_and_tabulated_from_the_counts(
     assert [r.tally for r in tabulate(from_counts, CANDIDATES, rules).rounds] == \
         [r.tally for r in independent.rounds]
 
+    # The tally ran the rounds too, in the batches that counted the rankings: the site's.
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select contest_id, ranking, ballots from ranking_contest_totals "
+                    "where election_id = %s", (eid,))
+        summed = {(contest, ranking): n for contest, ranking, n in cur.fetchall()}
+        cur.execute("select contest_id, ballots, rounds from ranked_rounds "
+                    "where election_id = %s", (eid,))
+        live_rounds_of = {contest: (n, json.loads(rounds)) for contest, n, rounds
+                          in cur.fetchall()}
+    by_ranking: Counter = Counter()
+    for (_region, ranking), n in expected.items():
+        by_ranking[("mayor", ranking)] += n
+    by_ranking.update({("council", ranking): n for ranking, n in council.items()})
+    assert summed == dict(by_ranking)
+    assert live_rounds_of["mayor"] == (250, json.loads(json.dumps(live_rounds(independent))))
+    stv = tabulate(Counter({tuple((c,) for c in json.loads(r)): n
+                            for r, n in council.items()}), COUNCIL, RankedRules(
+        seats=2, winner_mode="multiple_winners_per_round", max_skipped_ranks=None,
+        tiebreak="lot", lot=(fingerprint, "council"), decimal_places=4))
+    assert live_rounds_of["council"] == (250, json.loads(json.dumps(live_rounds(stv))))
+    assert len(stv.winners) == 2
+
     # Certified from the recount: every round, the winner, the lock.
     certified = certify_election(Services(
         postgres_url, kafka_bootstrap, topic, [0, 1, 2, 3], spark,
         quality_dir=tmp_path / "gx", certificates_dir=tmp_path / "certificates",
         say=lambda _m: None), eid, actor="test")
-    mayor = certified["certificate"]["contests"][0]
+    mayor, seats = certified["certificate"]["contests"]
     assert mayor["kind"] == "ranked" and mayor["winners"] == independent.winners
+    assert seats["winners"] == stv.winners and len(seats["rounds"]) == len(stv.rounds)
+    assert seats["rule_options"]["numberOfWinners"] == "2"
     assert [r["round"] for r in mayor["rounds"]] == [r.number for r in independent.rounds]
     assert mayor["rounds"][0]["tally"] == {c: str(v) for c, v in
                                            independent.rounds[0].tally.items()}

@@ -305,6 +305,8 @@ def test_a_ranked_contest_adds_each_distinct_ranking_per_region(spark):
 
     assert sorted(added["ranking"]) == [("e", "rcv", "r1", '["b","a"]', 2),
                                         ("e", "rcv", "r2", '["a"]', 1)]
+    assert sorted(added["ranking_contest"]) == [("e", "rcv", '["a"]', 1),
+                                                ("e", "rcv", '["b","a"]', 2)]
 
 
 def test_an_empty_batch_has_no_increments(spark):
