@@ -2,7 +2,15 @@
 -- (a table now, where 0015 had a view, so a batch does not re-sum every precinct) and,
 -- in the same transaction, the rounds of the runoff over them. The site reads the rounds
 -- only: its poll never tabulates, and every reader sees the rounds of the counts it sees.
-drop view if exists ranking_contest_totals;
+do $$
+begin
+    -- Only the view of 0015 is dropped: run again, this finds the table and keeps it.
+    if exists (select from pg_views where schemaname = 'public'
+               and viewname = 'ranking_contest_totals') then
+        drop view ranking_contest_totals;
+    end if;
+end;
+$$;
 
 create table if not exists ranking_contest_totals (
     election_id text not null references elections,
