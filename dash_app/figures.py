@@ -168,9 +168,11 @@ def tile_positions(region_ids: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def region_map(regions: list[dict[str, Any]], colour_by: str,
-               option_colours: dict[str, str], small_cell: int | None = None) -> Figure:
-    """The precincts coloured by leading option or by turnout: a choropleth of their
-    GeoJSON geometry when every precinct has one, else deterministic hexagon tiles.
+               option_colours: dict[str, str], small_cell: int | None = None,
+               leaders: dict[str, str] | None = None, title: str | None = None) -> Figure:
+    """The precincts coloured by leading option (``leaders``: precinct -> option id) or by
+    turnout: a choropleth of their GeoJSON geometry when every precinct has one, else
+    deterministic hexagon tiles.
 
     A precinct with fewer than ``small_cell`` (``TALLYFLOW_SMALL_CELL``) ballots shows
     neither its count nor its leader (with so few ballots the leader could tell how someone
@@ -182,7 +184,8 @@ def region_map(regions: list[dict[str, Any]], colour_by: str,
              f"{int(r['registered']):,} registered" for r in regions]
     if colour_by == "leader":
         colours = ["#dddddd" if r["region_id"] in hidden
-                   else option_colours.get(r["leader_option_id"] or "", "#dddddd")
+                   else option_colours.get((leaders or {}).get(r["region_id"], ""),
+                                           "#dddddd")
                    for r in regions]
         colouring: dict[str, Any] = {"color": colours}
         labels = ["#111" if colour == "#dddddd" else "white" for colour in colours]
@@ -194,7 +197,7 @@ def region_map(regions: list[dict[str, Any]], colour_by: str,
         colouring = {"color": turnout, "colorscale": [[0, "#f7fbff"], [1, "#4292c6"]],
                      "cmin": 0, "cmax": 100, "colorbar": {"title": "%"}}
         labels = ["#111"] * len(regions)
-    title = "Precincts: " + ("leader" if colour_by == "leader" else "turnout")
+    title = title or "Precincts: " + ("leader" if colour_by == "leader" else "turnout")
     if regions and all(r.get("geometry") for r in regions):
         return _choropleth(title, regions, colour_by, colouring, hover)
     figure = _figure(title, height=360, xaxis={"visible": False},

@@ -53,9 +53,19 @@ RESULT_QUERIES = {
 }
 
 
-def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
+def map_contest_of(options: list[dict], wanted: str | None) -> str | None:
+    """The contest the precinct map shows: ``wanted`` when it is a contest with votes per
+    precinct (not ranked), else the first such contest on the ballot."""
+    mappable = list(dict.fromkeys(r["contest_id"] for r in options if r["kind"] != "ranked"))
+    return wanted if wanted in mappable else (mappable[0] if mappable else None)
+
+
+def load_results(url: str, election_id: str, topic: str, *, map_contest: str | None = None,
+                 with_map: bool = True) -> dict[str, Any]:
     """Every aggregate behind one election's results page, read in one snapshot; raises
-    :class:`~tallyflow.elections.store.UnknownElection`."""
+    :class:`~tallyflow.elections.store.UnknownElection`. With ``with_map`` also the leaders
+    per precinct of one contest (``map_contest_of``: the page's map), as ``map_contest``
+    and ``precinct_leaders``."""
     params = {"election_id": election_id, "topic": topic}
     with db.connection(url) as conn:
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ,
@@ -65,6 +75,10 @@ def load_results(url: str, election_id: str, topic: str) -> dict[str, Any]:
             if not election:
                 raise UnknownElection(election_id)
             raw = {name: _rows(cur, query, params) for name, query in RESULT_QUERIES.items()}
+            mapped = map_contest_of(raw["options"], map_contest) if with_map else None
+            raw["map_contest"] = mapped
+            raw["precinct_leaders"] = _rows(cur, "results_precinct_leaders", {
+                **params, "contest_id": mapped}) if mapped else []
             pipeline = _rows(cur, "pipeline_health", params)
             certificate = (_rows(cur, "certificate_by_election", params)
                            if election[0]["certificate_sha256"] else [])

@@ -13,46 +13,7 @@ import dash_app.app  # noqa: F401  (pages register with the app, so it comes fir
 from dash_app import figures
 from dash_app.results import Cell, completeness, contest_results, results_document, suppress
 from tallyflow import db
-from tests.dash_app.conftest import page_text
-
-T = datetime(2026, 11, 3, 7, tzinfo=UTC)
-
-
-def _option(contest, option, votes, kind="plurality", seats=1, threshold=None, colour=None,
-            name=None):
-    return {"contest_id": contest, "contest_title": contest.title(), "kind": kind,
-            "seats": seats, "threshold": threshold, "option_id": option,
-            "name": name or option.title(), "party_name": None, "colour": colour,
-            "votes": votes}
-
-
-def _raw(**changes) -> dict:
-    raw = {
-        "election": {"election_id": "e", "title": "E", "description": "", "status": "open",
-                     "is_test": False, "is_tally_embargoed": False, "opens_at": T,
-                     "closes_at": T, "roll_fingerprint": "ab" * 32,
-                     "certificate_sha256": None, "certified_at": None},
-        "options": [_option("mayor", "ann", 501, colour="#111111"),
-                    _option("mayor", "bob", 499, name="<script>alert(1)</script>"),
-                    _option("tram", "yes", 70, kind="yes_no", threshold="2/3"),
-                    _option("tram", "no", 30, kind="yes_no", threshold="2/3")],
-        "contest_ballots": [{"contest_id": "mayor", "ballots": 1000, "blank_ballots": 0,
-                             "undervoted_ballots": 0, "overvoted_ballots": 0}],
-        "regions": [{"region_id": "r1", "name": "One", "registered": 1500, "ballots": 1000,
-                     "leader_option_id": "ann"},
-                    {"region_id": "r2", "name": "Two", "registered": 500, "ballots": 0,
-                     "leader_option_id": None}],
-        "timeline": [{"minute": T, "cumulative_ballots": 400},
-                     {"minute": T, "cumulative_ballots": 1000}],
-        "demographics": [{"age_band": "18-24", "gender": "female", "ballots": 4},
-                         {"age_band": "18-24", "gender": "male", "ballots": 496},
-                         {"age_band": "25-34", "gender": "female", "ballots": 500}],
-        "rejected": [{"reason": "duplicate", "events": 7}],
-        "quality": [{"status": "ok", "checked_at": T, "failures": [], "report_url": "x.html"}],
-        "pipeline": None,
-    }
-    raw.update(changes)
-    return raw
+from tests.dash_app.conftest import option_row, page_text, raw_results
 
 
 @pytest.mark.fast
@@ -67,26 +28,26 @@ def test_small_cells_are_hidden_and_cannot_be_recovered_by_subtraction():
 
 @pytest.mark.fast
 def test_contest_results_leader_margin_and_threshold():
-    mayor, tram = contest_results(_raw(), too_close=0.5)
+    mayor, tram = contest_results(raw_results(), too_close=0.5)
 
     assert mayor["leader"] == "Ann" and mayor["margin_points"] == 0.2 and mayor["too_close"]
     assert [o["share"] for o in mayor["options"]] == [50.1, 49.9]
     assert mayor["options"][0]["colour"] == "#111111"
     assert mayor["options"][1]["colour"] == "#e69f00"  # colour-blind-safe fallback
     assert tram["threshold_share"] == 66.67 and tram["threshold_met"] is True
-    assert not contest_results(_raw(), too_close=0.1)[0]["too_close"]
+    assert not contest_results(raw_results(), too_close=0.1)[0]["too_close"]
 
 
 @pytest.mark.fast
 def test_completeness_counts_regions_reporting():
-    assert completeness(_raw()) == {"ballots": 1000, "registered": 2000,
+    assert completeness(raw_results()) == {"ballots": 1000, "registered": 2000,
                                     "turnout_percent": 50.0, "regions_reporting": 1,
                                     "regions": 2}
 
 
 @pytest.mark.fast
 def test_an_embargo_hides_tallies_until_the_close():
-    raw = _raw()
+    raw = raw_results()
     raw["election"] = {**raw["election"], "is_tally_embargoed": True}
 
     document = results_document(raw)
@@ -100,7 +61,9 @@ def test_an_embargo_hides_tallies_until_the_close():
 
 @pytest.mark.fast
 def test_figures_from_literal_rows():
-    mayor = contest_results(_raw())[0]
+    from dash_app.pages.election import page_parts
+
+    mayor = contest_results(raw_results())[0]
 
     bar = figures.totals_bar(mayor)
     # Largest last (top); a name's markup is shown as text (Plotly reads HTML in labels).
@@ -109,38 +72,38 @@ def test_figures_from_literal_rows():
     donut = figures.shares_donut(mayor)
     assert donut["data"][0]["values"] == [501, 499]
     assert figures.tile_positions(["b", "a", "c"]) == figures.tile_positions(["c", "b", "a"])
-    tiles = figures.region_map(_raw()["regions"], "leader", {"ann": "#111111"})
+    tiles = figures.region_map(raw_results()["regions"], "leader", {"ann": "#111111"},
+                               leaders={"r1": "ann"})
     assert tiles["data"][0]["marker"]["color"] == ["#111111", "#dddddd"]
-    turnout = figures.region_map(_raw()["regions"], "turnout", {})
+    turnout = figures.region_map(raw_results()["regions"], "turnout", {})
     assert turnout["data"][0]["marker"]["color"] == [66.7, 0.0]
     assert turnout["data"][0]["hovertext"][0] == "One: 1,000 ballots of 1,500 registered"
-    assert figures.timeline(_raw()["timeline"])["data"][0]["y"] == [400, 1000]
+    assert figures.timeline(raw_results()["timeline"])["data"][0]["y"] == [400, 1000]
+    # The map's contest gets its leader map and the map's table equivalent.
+    parts = page_parts(raw_results())
+    assert {"map-leader", "map-turnout"} <= set(parts["graphs"])
+    assert parts["mappable"] == [("mayor", "Mayor"), ("tram", "Tram")]
+    table = page_text(html.Div(parts["texts"]["precinct-table"]))
+    assert "Mayor: precinct by precinct" in table
+    assert "| One | 1,000 | 66.7% | Ann |" in table
+    assert "| Two | 0 | 0.0% | no votes yet |" in table
+    # A name's Markdown is shown as text (bob's name is a script tag in these rows).
+    bob = raw_results(precinct_leaders=[{"region_id": "r1", "leader_option_id": "bob"}])
+    table = page_text(html.Div(page_parts(bob)["texts"]["precinct-table"]))
+    assert "\\<script\\>alert\\(1\\)\\</script\\>" in table
 
 
 @pytest.mark.fast
 def test_the_page_shows_names_as_text_and_labels_official_results():
     from dash_app.pages.election import results_body
 
-    text = page_text(results_body(_raw()))
+    text = page_text(results_body(raw_results()))
     assert "Unofficial" in text and "Too close to call: Ann leads by 0.2 points" in text
     assert "1,000" in text and "50.0%" in text and "1 of 2" in text
     assert "<script>alert(1)</script>" not in text  # a name is a figure label, not markup
-    certified = {**_raw()["election"], "status": "certified", "certificate_sha256": "cd" * 32}
-    official = page_text(results_body(_raw(election=certified)))
+    certified = {**raw_results()["election"], "status": "certified", "certificate_sha256": "cd" * 32}
+    official = page_text(results_body(raw_results(election=certified)))
     assert "Official" in official and "cdcdcdcdcdcdcdcd…" in official
-
-
-@pytest.fixture
-def counted_election(postgres_url, new_election):
-    """An election with aggregates as the tally writes them (literal rows)."""
-    election = new_election()
-    eid = election.election_id
-    with db.connection(postgres_url) as conn, conn.cursor() as cur:
-        cur.execute("insert into option_totals values (%s, 'president', 'ada-okafor', 40), "
-                    "(%s, 'president', 'bruno-lind', 25)", (eid, eid))
-        cur.execute("insert into turnout_by_region values (%s, 'north-1', 65)", (eid,))
-        cur.execute("insert into rejected_totals values (%s, 'duplicate', 3)", (eid,))
-    return eid
 
 
 def test_a_poll_sends_only_what_changed(services_env, services_settings, postgres_url,
@@ -217,16 +180,45 @@ def test_results_export_as_json_and_csv(services_env, counted_election):
     assert client.get("/api/v1/elections/Bad%20Id/results.csv").status_code == 404
 
 
+def test_precinct_results_and_the_nist_feed_over_http(services_env, postgres_url,
+                                                      counted_election):
+    from dash_app.app import server
+    from tallyflow.feeds.nist import problems
+
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("insert into option_region_totals values "
+                    "(%s, 'president', 'ada-okafor', 'north-1', 40), "
+                    "(%s, 'president', 'bruno-lind', 'north-1', 25)",
+                    (counted_election, counted_election))
+    client = server.test_client()
+    base = f"/api/v1/elections/{counted_election}"
+
+    precincts = client.get(f"{base}/results?level=precinct").json["precincts"]
+    president = next(c for c in precincts if c["contest_id"] == "president")
+    north = next(p for p in president["precincts"] if p["region_id"] == "north-1")
+    assert north == {"region_id": "north-1", "name": north["name"], "ballots": 65,
+                     "suppressed": False,
+                     "votes": {"ada-okafor": 40, "bruno-lind": 25, "chen-wei": 0}}
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"{base}/results.precincts.csv").data.decode())))
+    assert sum(int(r["votes"] or 0) for r in rows if r["office"] == president["title"]) == 65
+    report = client.get(f"{base}/results.nist.json").json
+    assert problems(report) == []
+    assert report["Status"] == "unofficial-partial"
+    bad = client.get(f"{base}/results?level=county")
+    assert bad.status_code == 400 and "level must be one of" in bad.json["errors"][0]
+    assert client.get("/api/v1/elections/no-such/results.nist.json").status_code == 404
+    assert client.get("/api/v1/elections/no-such/results.precincts.csv").status_code == 404
+
+
 @pytest.mark.fast
 def test_the_map_hides_small_precincts_leader_and_count():
-    regions = [{"region_id": "big", "name": "Big", "registered": 900, "ballots": 400,
-                "leader_option_id": "ann"},
-               {"region_id": "tiny", "name": "Tiny", "registered": 20, "ballots": 3,
-                "leader_option_id": "bob"},
-               {"region_id": "mid", "name": "Mid", "registered": 100, "ballots": 50,
-                "leader_option_id": "bob"}]
+    regions = [{"region_id": "big", "name": "Big", "registered": 900, "ballots": 400},
+               {"region_id": "tiny", "name": "Tiny", "registered": 20, "ballots": 3},
+               {"region_id": "mid", "name": "Mid", "registered": 100, "ballots": 50}]
 
-    leader = figures.region_map(regions, "leader", {"ann": "#111111", "bob": "#222222"})
+    leader = figures.region_map(regions, "leader", {"ann": "#111111", "bob": "#222222"},
+                                leaders={"big": "ann", "tiny": "bob", "mid": "bob"})
     turnout = figures.region_map(regions, "turnout", {})
 
     # tiny is under 10 ballots; mid is hidden too, or tiny = total - big - mid
@@ -239,9 +231,9 @@ def test_the_map_hides_small_precincts_leader_and_count():
 def test_the_map_draws_supplied_geojson():
     square = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
     regions = [{"region_id": "a", "name": "A", "registered": 100, "ballots": 60,
-                "leader_option_id": "ann", "geometry": square},
+                "geometry": square},
                {"region_id": "b", "name": "B", "registered": 100, "ballots": 40,
-                "leader_option_id": "bob", "geometry": square}]
+                "geometry": square}]
 
     figure = figures.region_map(regions, "turnout", {})
 
@@ -249,7 +241,8 @@ def test_the_map_draws_supplied_geojson():
     assert trace["type"] == "choropleth" and trace["locations"] == ["a", "b"]
     assert trace["z"] == [60.0, 40.0]
     assert [f["id"] for f in trace["geojson"]["features"]] == ["a", "b"]
-    leader = figures.region_map(regions, "leader", {"ann": "#111111", "bob": "#222222"})
+    leader = figures.region_map(regions, "leader", {"ann": "#111111", "bob": "#222222"},
+                                leaders={"a": "ann", "b": "bob"})
     assert leader["data"][0]["colorscale"] == [[0.0, "#111111"], [1.0, "#222222"]]
 
 
@@ -309,10 +302,11 @@ def test_names_with_markup_are_drawn_as_plain_text_in_every_figure():
         {"option_id": "bo", "name": "Bo <a href='https://x.example'>link</a> & co",
          "votes": 2, "share": 40.0, "colour": "#222222"}]}
     regions = [{"region_id": "r1", "name": "North <br>ward", "ballots": 50,
-                "registered": 60, "leader_option_id": "ada"}]
+                "registered": 60}]
 
     drawn = [figures.totals_bar(contest), figures.shares_donut(contest),
-             figures.region_map(regions, "leader", {"ada": "#111111"})]
+             figures.region_map(regions, "leader", {"ada": "#111111"},
+                                leaders={"r1": "ada"})]
 
     text = repr(drawn)
     assert "<" not in text.replace("<extra></extra>", "")
@@ -352,13 +346,13 @@ def test_a_ranked_contest_shows_no_leader_votes_or_chart_until_it_can_be_tabulat
     from dash_app.pages.election import page_parts
     from dash_app.results import RANKED_PENDING, results_csv
 
-    ranked = [_option("transit", "tram", 900, kind="ranked"),  # mentions at any rank
-              _option("transit", "bus", 400, kind="ranked")]
-    raw = _raw(options=ranked + _raw()["options"],
+    ranked = [option_row("transit", "tram", 900, kind="ranked"),  # mentions at any rank
+              option_row("transit", "bus", 400, kind="ranked")]
+    raw = raw_results(options=ranked + raw_results()["options"],
                contest_ballots=[{"contest_id": "transit", "ballots": 950, "blank_ballots": 3,
                                  "undervoted_ballots": 0, "overvoted_ballots": 0}],
                regions=[{"region_id": "r1", "name": "One", "registered": 1500,
-                         "ballots": 1000, "leader_option_id": "ann"}])
+                         "ballots": 1000}])
 
     transit, mayor, _tram = contest_results(raw)
     assert (transit["leader"], transit["margin_points"], transit["leading"]) == (None, None, [])
@@ -369,8 +363,9 @@ def test_a_ranked_contest_shows_no_leader_votes_or_chart_until_it_can_be_tabulat
     assert page_text(parts["texts"]["transit-headline"]) == RANKED_PENDING
     assert "leads" not in page_text(parts["texts"]["transit-headline"])
     assert "transit-bar" not in parts["graphs"] and "mayor-bar" in parts["graphs"]
-    # The map colours precincts by the first contest with votes, not the ranked one.
+    # The map shows a contest with votes per precinct, never the ranked one.
     assert "#111111" in str(parts["graphs"]["map-leader"])  # Ann's colour
+    assert ("transit", "Transit") not in parts["mappable"]
     rows = list(csv.DictReader(io.StringIO(results_csv(results_document(raw)))))
     assert [(r["option_id"], r["votes"], r["share_percent"]) for r in rows
             if r["contest_id"] == "transit"] == [("tram", "", ""), ("bus", "", "")]
@@ -383,11 +378,11 @@ def test_a_ranked_contest_with_counted_rankings_shows_its_rounds_and_transfers()
     from tallyflow.tabulation import lot_order
     from tallyflow.tabulation.runoff import live_rounds, runoff
 
-    ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
+    ranked = [option_row("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
     counted = runoff({'["tram"]': 4, '["bus","tram"]': 3, '["rail","bus"]': 2, '["rail"]': 1},
                      ["tram", "bus", "rail"], 1, "ab" * 32, "transit")
     rankings = [{"contest_id": "transit", **live_rounds(counted)}]  # as the tally stores them
-    raw = _raw(options=ranked, rankings=rankings, contest_ballots=[
+    raw = raw_results(options=ranked, rankings=rankings, contest_ballots=[
         {"contest_id": "transit", "ballots": 10, "blank_ballots": 0,
          "undervoted_ballots": 0, "overvoted_ballots": 0}])
 
@@ -418,12 +413,12 @@ def test_a_multi_seat_ranked_contest_shows_its_single_transferable_vote_rounds()
     from dash_app.pages.election import page_parts
     from tallyflow.tabulation.runoff import live_rounds, runoff
 
-    ranked = [_option("council", o, 0, kind="ranked", seats=2) for o in ("ann", "bo", "cy")]
+    ranked = [option_row("council", o, 0, kind="ranked", seats=2) for o in ("ann", "bo", "cy")]
     # 10 ballots, 2 seats: quota floor(10 / 3) + 1 = 4. Ann has 6: elected, her surplus of 2
     # moves on at 2/6 of each of her ballots (0.3333 each): all six rank Cy next.
     counted = runoff({'["ann","cy"]': 6, '["bo"]': 3, '["cy"]': 1}, ["ann", "bo", "cy"], 2,
                      "ab" * 32, "council")
-    raw = _raw(options=ranked, rankings=[{"contest_id": "council", **live_rounds(counted)}])
+    raw = raw_results(options=ranked, rankings=[{"contest_id": "council", **live_rounds(counted)}])
 
     (council,) = contest_results(raw)
 
@@ -442,7 +437,7 @@ def test_a_certified_ranked_contest_is_shown_from_its_certificate_rounds():
     from tallyflow.rctab import summary
     from tallyflow.tabulation.runoff import live_rounds, runoff
 
-    ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
+    ranked = [option_row("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail")]
     certified = runoff({'["tram"]': 4, '["bus","tram"]': 3, '["rail","bus"]': 2},
                        ["tram", "bus", "rail"], 1, "ab" * 32, "transit")
     live = runoff({'["tram"]': 9}, ["tram", "bus", "rail"], 1, "ab" * 32, "transit")
@@ -451,7 +446,7 @@ def test_a_certified_ranked_contest_is_shown_from_its_certificate_rounds():
         "rounds": summary(certified, {}, 4)["results"],
         "options": [{"option_id": "tram", "votes": 4}, {"option_id": "bus", "votes": 3},
                     {"option_id": "rail", "votes": 2}], "ballots": 9}]}
-    raw = _raw(options=ranked, rankings=[{"contest_id": "transit", **live_rounds(live)}])
+    raw = raw_results(options=ranked, rankings=[{"contest_id": "transit", **live_rounds(live)}])
     raw["election"]["certificate_sha256"] = "cd" * 32
 
     (transit,) = contest_results(as_certified(raw, certificate))
@@ -465,11 +460,11 @@ def test_the_sankey_carries_exhausted_ballots_in_one_row_and_loses_none():
     from dash_app.figures import transfers_sankey
     from tallyflow.tabulation.runoff import live_rounds, runoff
 
-    ranked = [_option("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail", "ferry")]
+    ranked = [option_row("transit", o, 0, kind="ranked") for o in ("tram", "bus", "rail", "ferry")]
     counted = runoff({'["tram"]': 6, '["bus"]': 5, '["rail","bus"]': 3, '["ferry"]': 1,
                       '["ferry","rail"]': 1}, ["tram", "bus", "rail", "ferry"], 1, "ab" * 32,
                      "transit")
-    (transit,) = contest_results(_raw(options=ranked, rankings=[
+    (transit,) = contest_results(raw_results(options=ranked, rankings=[
         {"contest_id": "transit", **live_rounds(counted)}]))
 
     link = transfers_sankey(transit)["data"][0]
@@ -483,3 +478,17 @@ def test_the_sankey_carries_exhausted_ballots_in_one_row_and_loses_none():
     assert exhausted_in == [1, 2]
     assert sum(inflow.values()) == sum(sum(r["tally"].values()) + r["exhausted"]
                                        for r in transit["rounds"][1:])
+
+
+@pytest.mark.fast
+def test_the_map_shows_the_chosen_contest_with_votes_per_precinct_or_the_first():
+    from dash_app.results import map_contest_of
+
+    options = [option_row("chair", "a", 0, kind="ranked"), option_row("mayor", "ann", 1),
+               option_row("mayor", "bob", 1), option_row("tram", "yes", 1, kind="yes_no")]
+
+    assert map_contest_of(options, None) == "mayor"
+    assert map_contest_of(options, "tram") == "tram"
+    assert map_contest_of(options, "chair") == "mayor"  # a ranked contest has no map
+    assert map_contest_of(options, "nope") == "mayor"
+    assert map_contest_of(options[:1], None) is None
