@@ -5,8 +5,13 @@ Routes (described in ``docs/openapi.yaml``, served at ``/api/v1/openapi.json``):
 - ``POST /api/v1/elections/{election_id}/ballots``: 202 with a receipt; 400, 403, 404,
   409, 413, 415, 429 (with ``Retry-After``).
 - ``GET /api/v1/receipts/{receipt}``: whether that ballot was counted.
-- ``GET /api/v1/elections/{election_id}/results`` (JSON) and ``.../results.csv``: the
-  results the site shows, from the same queries (``dash_app.results``).
+- ``GET /api/v1/elections/{election_id}/results`` (JSON; ``?level=precinct`` adds every
+  contest precinct by precinct) and ``.../results.csv``: the results the site shows, from
+  the same queries (``dash_app.results``); ``.../results.precincts.csv``: precinct results
+  in OpenElections' columns (``dash_app.precincts``); ``.../results.nist.json``: a NIST SP
+  1500-100 v2 Election Results Reporting document (``tallyflow.feeds.nist``).
+- ``GET /api/v1/elections/{election_id}/feed`` and ``.../feed/{version}``: every state of
+  the results export the site published, chained by SHA-256 (``tallyflow.feeds``).
 - ``GET /api/v1/elections/{election_id}/certificate``: the certificate's canonical JSON
   (its SHA-256 is the digest the site shows); ``.../certificate.html`` the readable page.
 
@@ -138,7 +143,8 @@ def certificate_page(election_id: str) -> Response:
     return Response(found["html"], mimetype="text/html")
 
 
-def _results(election_id: str) -> dict | None:
+def _raw_results(election_id: str) -> tuple[dict, dict] | None:
+    """(what the aggregates hold, the results export) of one election; None if unknown."""
     from dash_app.results import (
         UnknownElection,
         is_election_id,
@@ -150,10 +156,28 @@ def _results(election_id: str) -> dict | None:
         return None
     settings = get_settings()
     try:
-        return results_document(load_results(settings.site_database_url, election_id,
-                                             settings.votes_topic))
+        raw = load_results(settings.site_database_url, election_id, settings.votes_topic,
+                           with_map=False)
     except UnknownElection:
         return None
+    return raw, results_document(raw)
+
+
+def _results(election_id: str) -> dict | None:
+    found = _raw_results(election_id)
+    return None if found is None else found[1]
+
+
+def _with_precincts(election_id: str) -> tuple[dict, dict, list, dict] | None:
+    """The results, and every contest precinct by precinct (``dash_app.precincts``)."""
+    from dash_app.precincts import load_precinct_facts, precinct_results
+
+    found = _raw_results(election_id)
+    if found is None:
+        return None
+    raw, document = found
+    facts = load_precinct_facts(get_settings().site_database_url, election_id)
+    return raw, document, precinct_results(raw, document, facts), facts
 
 
 def _no_election(election_id: str) -> Response:
@@ -161,12 +185,96 @@ def _no_election(election_id: str) -> Response:
                                       "errors": [f"no election with id {election_id!r}"]}))
 
 
+LEVELS = ("election", "precinct")
+
+
 @api.get("/elections/<election_id>/results")
 def results(election_id: str) -> Response:
-    document = _results(election_id)
-    if document is None:
+    """The results export, published: its version in ``X-Feed-Version``, an ``ETag`` (304
+    for ``If-None-Match``), and with ``?since=VERSION`` only what changed since then."""
+    level = request.args.get("level", "election")
+    if level not in LEVELS:
+        return _bad_request("Unknown level",
+                            f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    since = request.args.get("since")
+    if since is not None and (not since.isdigit() or int(since) < 1):
+        return _bad_request("Bad version", f"since must be a version number, not {since!r}")
+    found = _with_precincts(election_id) if level == "precinct" else _raw_results(election_id)
+    if found is None:
         return _no_election(election_id)
-    return Response(json.dumps(document, default=str), mimetype="application/json")
+    document = found[1]
+    published = _publish(election_id, document)
+    headers = {"ETag": published.etag, "X-Feed-Version": str(published.version),
+               "X-Feed-Chain-SHA256": published.chain_sha256}
+    if request.if_none_match.contains(published.etag.strip('"')):
+        return Response(status=304, headers=headers)
+    if since is not None:
+        return _changes_since(election_id, int(since), document, published, headers)
+    if level == "precinct":
+        document = {**document, "precincts": found[2]}
+    return Response(json.dumps(document, default=str), mimetype="application/json",
+                    headers=headers)
+
+
+def _bad_request(title: str, error: str) -> Response:
+    return _json(casting.Answer(400, {"status": 400, "title": title, "errors": [error]}))
+
+
+def _publish(election_id: str, document: dict):
+    from tallyflow.feeds.publish import publish
+
+    return publish(get_settings().site_database_url, election_id, document)
+
+
+def _changes_since(election_id: str, since: int, document: dict, published,
+                   headers: dict) -> Response:
+    """RFC 6902 operations from a published version to the current one."""
+    from tallyflow.feeds.chain import json_patch
+    from tallyflow.feeds.publish import snapshot
+
+    old = snapshot(get_settings().site_database_url, election_id, since)
+    if old is None:
+        return _json(casting.Answer(404, {
+            "status": 404, "title": "No such version",
+            "errors": [f"election {election_id!r} never published version {since}"]}))
+    current = json.loads(json.dumps(document, default=str))
+    return Response(json.dumps({"election_id": election_id, "since": since,
+                                "version": published.version,
+                                "changes": json_patch(old["document"], current)}),
+                    mimetype="application/json", headers=headers)
+
+
+@api.get("/elections/<election_id>/feed")
+def feed_history(election_id: str) -> Response:
+    """Every published version: time, content hash, previous and chain hashes."""
+    from dash_app.results import is_election_id
+    from tallyflow.feeds.publish import history
+
+    if not is_election_id(election_id):
+        return _no_election(election_id)
+    versions = history(get_settings().site_database_url, election_id)
+    if not versions and _results(election_id) is None:
+        return _no_election(election_id)
+    return Response(json.dumps({"election_id": election_id, "versions": versions},
+                               default=str), mimetype="application/json")
+
+
+@api.get("/elections/<election_id>/feed/<int:version>")
+def feed_version(election_id: str, version: int) -> Response:
+    """One published version's content: the exact bytes its content hash covers."""
+    from dash_app.results import is_election_id
+    from tallyflow.feeds.publish import snapshot
+
+    found = snapshot(get_settings().site_database_url, election_id, version) \
+        if is_election_id(election_id) else None
+    if found is None:
+        return _json(casting.Answer(404, {
+            "status": 404, "title": "No such version",
+            "errors": [f"election {election_id!r} has no published version {version}"]}))
+    return Response(found["content"], mimetype="application/json", headers={
+        "X-Content-SHA256": found["content_sha256"],
+        "X-Previous-SHA256": found["previous_sha256"],
+        "X-Chain-SHA256": found["chain_sha256"]})
 
 
 @api.get("/elections/<election_id>/results.csv")
@@ -178,6 +286,34 @@ def results_csv(election_id: str) -> Response:
         return _no_election(election_id)
     return Response(results_csv(document), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename={election_id}-results.csv"})
+
+
+@api.get("/elections/<election_id>/results.precincts.csv")
+def precincts_csv(election_id: str) -> Response:
+    from dash_app.precincts import openelections_csv
+
+    found = _with_precincts(election_id)
+    if found is None:
+        return _no_election(election_id)
+    _raw, document, precincts, facts = found
+    return Response(openelections_csv(document, precincts, facts), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f"attachment; filename={election_id}-precincts.csv"})
+
+
+@api.get("/elections/<election_id>/results.nist.json")
+def results_nist(election_id: str) -> Response:
+    from datetime import UTC, datetime
+
+    from tallyflow.feeds.nist import election_report
+
+    found = _with_precincts(election_id)
+    if found is None:
+        return _no_election(election_id)
+    raw, document, precincts, facts = found
+    report = election_report(raw, document, precincts, facts,
+                             generated_at=datetime.now(UTC))
+    return Response(json.dumps(report), mimetype="application/json")
 
 
 @api.get("/openapi.json")

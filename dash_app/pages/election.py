@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import dash
 from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
@@ -17,6 +18,7 @@ from dash_app.results import (
     is_election_id,
     is_embargoed,
     load_results,
+    results_document,
     suppress,
 )
 from tallyflow.settings import get_settings
@@ -38,6 +40,7 @@ def layout(election_id: str = "", **_query) -> html.Div:
     return html.Div([
         dcc.Store(id="results-election", data=election_id),
         dcc.Store(id="results-version"),
+        dcc.Store(id="results-map-contest"),
         dcc.Interval(id="results-refresh", interval=get_settings().site_poll_ms),
         html.P(id="results-freshness", className="freshness"),
         html.Div(id="results-body"),
@@ -146,21 +149,30 @@ def page_parts(raw: dict) -> dict:
         if contest.get("rounds"):
             graphs[f"{cid}-sankey"] = figures.transfers_sankey(contest)
     if not embargoed:
-        # The map's leaders are those of the first contest that has votes (results_regions).
-        mapped = next((c for c in contests if c["kind"] != "ranked"), None)
-        option_colours = {o["option_id"]: o["colour"] for o in mapped["options"]} \
-            if mapped else {}
-        graphs["map-leader"] = figures.region_map(raw["regions"], "leader", option_colours)
-        graphs["map-turnout"] = figures.region_map(raw["regions"], "turnout", option_colours)
+        # The leader map and its table, of the contest chosen for the map.
+        mapped = next((c for c in contests if c["contest_id"] == raw.get("map_contest")),
+                      None)
+        if mapped is not None:
+            leaders = {r["region_id"]: r["leader_option_id"]
+                       for r in raw.get("precinct_leaders") or []}
+            graphs["map-leader"] = figures.region_map(
+                raw["regions"], "leader", {o["option_id"]: o["colour"]
+                                           for o in mapped["options"]}, leaders=leaders,
+                title=f"{figures.plain(mapped['title'])}: leader by precinct")
+            texts["precinct-table"] = _precinct_table(mapped, raw["regions"], leaders)
+        graphs["map-turnout"] = figures.region_map(raw["regions"], "turnout", {})
         if raw["rejected"]:
             graphs["rejected"] = figures.rejected_bar(raw["rejected"])
     graphs["timeline"] = figures.timeline(raw["timeline"])
     graphs["demographics"] = figures.demographics_bar(suppress(
         {f"{r['age_band']}/{r['gender']}": int(r["ballots"]) for r in raw["demographics"]}))
     structure = [election["status"], embargoed, [c["contest_id"] for c in contests],
-                 bool(raw["rejected"])]
+                 bool(raw["rejected"]), raw.get("map_contest")]
     return {"structure": structure, "graphs": graphs, "texts": texts,
-            "contests": [(c["contest_id"], c["title"]) for c in contests]}
+            "contests": [(c["contest_id"], c["title"]) for c in contests],
+            "mappable": [(c["contest_id"], c["title"]) for c in contests
+                         if c["kind"] != "ranked"],
+            "map_contest": raw.get("map_contest")}
 
 
 def _graph(name: str, figure: dict) -> dcc.Graph:
@@ -204,10 +216,8 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
             *([_graph(f"{cid}-sankey", graphs[f"{cid}-sankey"])]
               if f"{cid}-sankey" in graphs else []),
         ], className="contest"))
-    if "map-leader" in graphs:
-        body.append(html.Div([_graph("map-leader", graphs["map-leader"]),
-                              _graph("map-turnout", graphs["map-turnout"])],
-                             className="charts"))
+    if "map-turnout" in graphs:
+        body.append(_precincts_section(parts))
         body.append(_graph("rejected", graphs["rejected"]) if "rejected" in graphs
                     else html.P("No ballot has been rejected."))
     body += [_graph("timeline", graphs["timeline"]),
@@ -218,6 +228,63 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
                                 href=f"/api/v1/elections/{election['election_id']}"
                                      "/results.csv", refresh=True)))
     return html.Div(body)
+
+
+# What Markdown reads as markup inside a table cell (block syntax cannot start there).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|<>~])")
+
+
+def _md(text: str) -> str:
+    """Text as a Markdown table cell shows it literally (its markup characters escaped)."""
+    text = " ".join(str(text).split())
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text) if MARKDOWN_SPECIAL.search(text) else text
+
+
+def _precinct_table(contest: dict, regions: list[dict], leaders: dict[str, str]) -> list:
+    """The leader map as a table: each precinct's ballots, turnout and leader (a precinct
+    under the small-cell threshold shows none of them). A Markdown table: one string for a
+    thousand precincts, where as many Dash components would cost a poll 200 ms."""
+    cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions})
+    names = {o["option_id"]: o["name"] for o in contest["options"]}
+    lines = ["| Precinct | Ballots | Turnout | Leader |", "|---|---:|---:|---|"]
+    for region in regions:
+        cell = cells[region["region_id"]]
+        hidden = cell.value is None
+        turnout = ("" if hidden or not region["registered"] else
+                   f"{100 * int(region['ballots']) / int(region['registered']):.1f}%")
+        leader = ("hidden: too few ballots" if hidden
+                  else names.get(leaders.get(region["region_id"], ""), "no votes yet"))
+        lines.append(f"| {_md(region['name'])} | {_md(cell.label)} | {_md(turnout)} | "
+                     f"{_md(leader)} |")
+    return [html.P(f"{contest['title']}: precinct by precinct", className="caption"),
+            dcc.Markdown("\n".join(lines), className="precincts")]
+
+
+def _precincts_section(parts: dict) -> html.Section:
+    """The precincts: the leader map of one contest, chosen with a group of radio buttons
+    (keyboard: arrow keys), with its table equivalent; and the turnout map."""
+    graphs, texts = parts["graphs"], parts["texts"]
+    chooser = [html.Fieldset([
+        html.Legend("Contest on the map"),
+        dcc.RadioItems(id="map-contest", options=[{"label": title, "value": cid}
+                                                  for cid, title in parts["mappable"]],
+                       value=parts["map_contest"], inline=True),
+    ], className="map-contest")] if len(parts["mappable"]) > 1 else []
+    leader = [_graph("map-leader", graphs["map-leader"]),
+              html.Details([html.Summary("Table: the map, precinct by precinct"),
+                            _text("precinct-table", texts["precinct-table"],
+                                  inner=html.Div)])] if "map-leader" in graphs else []
+    return html.Section([html.H2("Precincts"), *chooser,
+                         html.Div([html.Div(leader), _graph("map-turnout",
+                                                            graphs["map-turnout"])],
+                                  className="charts")], className="precincts-section")
+
+
+@callback(Output("results-map-contest", "data"), Input("map-contest", "value"),
+          prevent_initial_call=True)
+def choose_map(chosen: str):
+    """The reader chose another contest for the map: the page is redrawn with it."""
+    return chosen
 
 
 def _digest(value) -> str:
@@ -278,18 +345,31 @@ def freshness_text(raw: dict) -> str:
           Output({"type": "results-text", "name": ALL}, "children"),
           Output("results-version", "data"),
           Output("results-freshness", "children"),
-          Input("results-refresh", "n_intervals"), State("results-election", "data"),
-          State("results-version", "data"))
-def refresh(_n_intervals: int | None, election_id: str, shown: dict | None):
+          Input("results-refresh", "n_intervals"), Input("results-map-contest", "data"),
+          State("results-election", "data"), State("results-version", "data"))
+def refresh(_n_intervals: int | None, map_contest: str | None, election_id: str,
+            shown: dict | None):
     """Every poll: the freshness line, and of the results only what changed since what
     the browser shows (``plan_refresh``)."""
     graph_names = [o["id"]["name"] for o in ctx.outputs_list[1]]
     text_names = [o["id"]["name"] for o in ctx.outputs_list[2]]
     settings = get_settings()
     try:
-        raw = load_results(settings.site_database_url, election_id, settings.votes_topic)
+        raw = load_results(settings.site_database_url, election_id, settings.votes_topic,
+                           map_contest=map_contest)
     except UnknownElection:
         return (not_found(election_id), [no_update] * len(graph_names),
                 [no_update] * len(text_names), None, "")
     body, graphs, texts, version = plan_refresh(raw, shown, graph_names, text_names)
-    return body, graphs, texts, version, freshness_text(raw)
+    published = publish_shown(raw)
+    return body, graphs, texts, version, (f"{freshness_text(raw)} Published version "
+                                          f"{published.version}.")
+
+
+def publish_shown(raw: dict):
+    """What the page shows is published: the results export of these rows becomes the
+    feed's next version when it changed (``tallyflow.feeds.publish``)."""
+    from tallyflow.feeds.publish import publish
+
+    return publish(get_settings().site_database_url, raw["election"]["election_id"],
+                   results_document(raw))

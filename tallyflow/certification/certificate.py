@@ -36,9 +36,12 @@ def build_certificate(election: Mapping[str, Any], contests: list[dict[str, Any]
                       turnout: Mapping[str, Any], rejected: Mapping[str, int],
                       reconciliation: Mapping[str, Any], topic: str,
                       final_offsets: Mapping[Any, int],
-                      data_quality: Mapping[str, Any]) -> dict[str, Any]:
+                      data_quality: Mapping[str, Any],
+                      published_feed: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The certificate's content: only facts of the count, so the same count always gives
-    the same certificate and digest (the time it was issued is kept beside it)."""
+    the same certificate and digest (the time it was issued is kept beside it), and the
+    last link of the published results feed before certification (its version and chain
+    hash: ``tallyflow.feeds.chain``), so the unofficial history is anchored in it."""
     return {
         "certificate_version": CERTIFICATE_VERSION,
         "election": dict(election),
@@ -50,10 +53,11 @@ def build_certificate(election: Mapping[str, Any], contests: list[dict[str, Any]
                           "partitions": Offsets.from_json(final_offsets).to_json()},
         "data_quality": dict(data_quality),
         "tie_rule": LOT_RULE,
+        "published_feed": dict(published_feed) if published_feed else None,
     }
 
 
-def _certificate_inputs(url: str, election_id: str) -> tuple[dict, dict, dict]:
+def _certificate_inputs(url: str, election_id: str) -> tuple[dict, dict, dict, dict | None]:
     with db.connection(url) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
         params = {"election_id": election_id}
         cur.execute(db.query("certificate_election"), params)
@@ -64,6 +68,10 @@ def _certificate_inputs(url: str, election_id: str) -> tuple[dict, dict, dict]:
         registered = cur.fetchone()["n"]
         cur.execute(db.query("rejected_by_reason"), params)
         rejected = {r["reason"]: r["n"] for r in cur.fetchall()}
+        cur.execute(db.query("latest_published_snapshot"), params)
+        feed = cur.fetchone()
+    published = ({"version": feed["version"], "chain_sha256": feed["chain_sha256"]}
+                 if feed else None)
     for key in ("opens_at", "closes_at"):
         election[key] = election[key].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     ballots = sum(c["value"] for c in cells if c["metric"] == "turnout")
@@ -77,7 +85,7 @@ def _certificate_inputs(url: str, election_id: str) -> tuple[dict, dict, dict]:
                                    sorted(cells, key=lambda c: c["item"])
                                    if c["metric"] == "demographic"},
     }
-    return election, turnout, rejected
+    return election, turnout, rejected, published
 
 
 def certify(url: str, election_id: str, *, contests: list[dict[str, Any]],
@@ -91,11 +99,12 @@ def certify(url: str, election_id: str, *, contests: list[dict[str, Any]],
     (the election row is locked first, so none can arrive while it commits).
     """
     with step(url, election_id, "certify", actor) as detail:
-        election, turnout, rejected = _certificate_inputs(url, election_id)
+        election, turnout, rejected, published = _certificate_inputs(url, election_id)
         certificate = build_certificate(
             election, contests, turnout, rejected, reconciliation["figures"], topic,
             final_offsets, {"validation_run_ids": reconciliation["validation_run_ids"],
-                            "reports": reconciliation["reports"]})
+                            "reports": reconciliation["reports"]},
+            published_feed=published)
         text = canonical_json(certificate)
         digest = hashlib.sha256(text.encode()).hexdigest()
         page = certificate_html(certificate, digest)

@@ -124,5 +124,12 @@ def _figures(certificate: Mapping[str, Any]) -> list[str]:
                  "</p><ul>")
     parts += [f"<li>{e(suite)}: <a href='/data-docs/{e(path)}'>{e(path)}</a></li>"
               for suite, path in sorted((quality.get("reports") or {}).items())]
-    parts.append("</ul></body></html>")
+    parts.append("</ul>")
+    feed = certificate.get("published_feed")
+    if feed:
+        parts.append(f"<h2>Published results feed</h2><p>The unofficial results published "
+                     f"before certification end with version {feed['version']:,}, chain "
+                     f"SHA-256 <code>{e(feed['chain_sha256'])}</code> (check it with "
+                     "scripts/verify_feed.py).</p>")
+    parts.append("</body></html>")
     return parts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, TopicPartition
@@ -158,7 +159,7 @@ def test_the_openapi_description_covers_every_api_route(client):
     assert answer.status_code == 200
     documented = {(path, method.upper()) for path, item in answer.json["paths"].items()
                   for method in item}
-    served = {(rule.rule.replace("<", "{").replace(">", "}"), method)
+    served = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method)
               for rule in server.url_map.iter_rules() if rule.rule.startswith("/api/")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == served

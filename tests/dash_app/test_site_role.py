@@ -13,7 +13,7 @@ READABLE = {
     "region_roll_counts", "option_totals", "option_region_totals", "contest_ballot_totals",
     "turnout_by_region", "turnout_by_demographic", "ballots_per_minute", "rejected_totals",
     "result_quality", "pipeline_health", "validation_runs",
-    "certificates", "component_health", "log_resets", "ranked_rounds",
+    "certificates", "component_health", "log_resets", "ranked_rounds", "published_snapshots",
 }
 # Rankings stay with the tally: the site reads only the rounds the tally runs over them.
 PRIVATE = {"voters", "checkins", "ballots", "rejected_events", "submissions", "ranking_totals",
@@ -62,7 +62,11 @@ def test_privilege_matrix_every_relation(services_settings, postgres_url, relati
                     "where nspname = 'public' and relkind in ('r', 'v', 'm') "
                     "and has_table_privilege('tallyflow_site', pg_class.oid, "
                     "'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')")
-        assert cur.fetchall() == []  # it can write nothing
+        # It writes nothing but the snapshots of what it publishes (append-only).
+        assert cur.fetchall() == [("published_snapshots",)]
+        cur.execute("select has_table_privilege('tallyflow_site', 'published_snapshots', "
+                    "'UPDATE, DELETE, TRUNCATE')")
+        assert cur.fetchone() == (False,)
     assert not _can(site, "delete from option_totals")
     assert not _can(site, "select * from elections")  # the definition is not for the site
     assert _can(site, sql.SQL("select {} from elections").format(

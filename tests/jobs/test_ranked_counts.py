@@ -14,6 +14,7 @@ from jobs.certify_election import Services, certify_election
 from jobs.recount_election import recount
 from jobs.tally_votes import run_micro_batches
 from tallyflow import db
+from tallyflow.feeds.publish import publish
 from tallyflow.tabulation.ranked import RankedRules, tabulate
 from tallyflow.tabulation.runoff import live_rounds
 from tallyflow.votes.event import VoteEvent
@@ -109,11 +110,15 @@ def test_rankings_are_counted_once_recounted_and_tabulated_from_the_counts(
     assert live_rounds_of["council"] == (250, json.loads(json.dumps(live_rounds(stv))))
     assert len(stv.winners) == 2
 
+    # What the site published before the close is anchored in the certificate.
+    published = publish(postgres_url, eid, {"election_id": eid, "note": "as served"})
     # Certified from the recount: every round, the winner, the lock.
     certified = certify_election(Services(
         postgres_url, kafka_bootstrap, topic, [0, 1, 2, 3], spark,
         quality_dir=tmp_path / "gx", certificates_dir=tmp_path / "certificates",
         say=lambda _m: None), eid, actor="test")
+    assert certified["certificate"]["published_feed"] == {
+        "version": published.version, "chain_sha256": published.chain_sha256}
     mayor, seats = certified["certificate"]["contests"]
     assert mayor["kind"] == "ranked" and mayor["winners"] == independent.winners
     assert seats["winners"] == stv.winners and len(seats["rounds"]) == len(stv.rounds)
@@ -124,3 +129,4 @@ def test_rankings_are_counted_once_recounted_and_tabulated_from_the_counts(
     assert sum(o["votes"] for o in mayor["options"]) == 250  # first preferences
     page = (tmp_path / "certificates" / f"{eid}.html").read_text()
     assert "Round 1" in page and "Instant runoff" in page
+    assert published.chain_sha256 in page
