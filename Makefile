@@ -28,6 +28,13 @@ $(VENV)/s3rver/.installed: $(VENV)/.installed tallyctl/stack/broker.py
 	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/s3rver s3rver@$(S3RVER_VERSION)
 	@touch $@
 
+# axe-core (npm) checks the pages' accessibility in the browser test.
+AXE_VERSION := 4.14.1
+$(VENV)/axe/.installed: $(VENV)/.installed
+	@command -v npm >/dev/null 2>&1 || { echo "make test needs npm for axe-core (apt-get install npm)"; exit 1; }
+	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
+	@touch $@
+
 install: $(VENV)/.editable $(VENV)/s3rver/.installed
 
 demo: install
@@ -48,7 +55,7 @@ browser:
 		{ apt-get update -q && apt-get install -y -q chromium chromium-driver; } || \
 		{ echo "make test needs Chromium: apt-get install chromium chromium-driver (as root)"; exit 1; }
 
-test: install browser
+test: install browser $(VENV)/axe/.installed
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint sql/queries --processes 1
 	$(BIN)/pytest

@@ -15,6 +15,8 @@ app = Dash(
     update_title=None,
     suppress_callback_exceptions=True,
 )
+# The page's language, for screen readers and translation tools.
+app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
 server = app.server
 server.register_blueprint(api)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from dash import dcc, html
+
+from dash_app.results import suppress
 
 
 def elections_table(rows: list[dict]) -> html.Table | html.P:
@@ -59,3 +63,67 @@ def health_table(rows: list[dict]) -> html.Table | html.P:
             for row in rows
         ]
     )
+
+
+# What Markdown reads as markup inside a table cell (block syntax cannot start there).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|<>~])")
+
+
+def _md(text: str) -> str:
+    """Text as a Markdown table cell shows it literally (its markup characters escaped)."""
+    text = " ".join(str(text).split())
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text) if MARKDOWN_SPECIAL.search(text) else text
+
+
+def _table(caption: str, headers: list[str], rows: list[list], right: tuple = ()) -> list:
+    """A chart's table equivalent, as Markdown: one string however many rows (a thousand
+    precincts as Dash components would cost a poll 200 ms). ``right``: columns of numbers."""
+    lines = ["| " + " | ".join(_md(h) for h in headers) + " |",
+             "|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|"]
+    lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
+    return [html.P(caption, className="caption"),
+            dcc.Markdown("\n".join(lines), className="data-table")]
+
+
+def precinct_table(contest: dict, regions: list[dict], leaders: dict[str, str]) -> list:
+    """The leader map as a table: each precinct's ballots, turnout and leader (a precinct
+    under the small-cell threshold shows none of them)."""
+    cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions})
+    names = {o["option_id"]: o["name"] for o in contest["options"]}
+    rows = []
+    for region in regions:
+        cell = cells[region["region_id"]]
+        hidden = cell.value is None
+        turnout = ("" if hidden or not region["registered"] else
+                   f"{100 * int(region['ballots']) / int(region['registered']):.1f}%")
+        leader = ("hidden: too few ballots" if hidden
+                  else names.get(leaders.get(region["region_id"], ""), "no votes yet"))
+        rows.append([region["name"], cell.label, turnout, leader])
+    return _table(f"{contest['title']}: precinct by precinct",
+                  ["Precinct", "Ballots", "Turnout", "Leader"], rows, right=(1, 2))
+
+
+def chart_tables(raw: dict, contests: list[dict]) -> dict:
+    """The table equivalent of every other chart: votes and shares per contest, ballots
+    over time, turnout by age and gender, rejected ballots."""
+    tables = {}
+    for contest in contests:
+        if contest["total_votes"] is not None:
+            tables[f"{contest['contest_id']}-table"] = _table(
+                f"{contest['title']}: votes", ["Option", "Votes", "Share"],
+                [[o["name"], f"{o['votes']:,}", f"{o['share']:.1f}%"]
+                 for o in contest["options"]], right=(1, 2))
+    tables["timeline-table"] = _table(
+        "Ballots counted over time (UTC)", ["Minute", "Ballots counted"],
+        [[f"{r['minute']:%Y-%m-%d %H:%M}", f"{int(r['cumulative_ballots']):,}"]
+         for r in raw["timeline"]], right=(1,))
+    cells = suppress({f"{r['age_band']}/{r['gender']}": int(r["ballots"])
+                      for r in raw["demographics"]})
+    tables["demographics-table"] = _table(
+        "Turnout by age and gender", ["Age", "Gender", "Ballots"],
+        [[*key.split("/"), cell.label] for key, cell in sorted(cells.items())], right=(2,))
+    if raw["rejected"]:
+        tables["rejected-table"] = _table(
+            "Rejected ballots by reason", ["Reason", "Events"],
+            [[r["reason"], f"{int(r['events']):,}"] for r in raw["rejected"]], right=(1,))
+    return tables

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 import dash
 from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
@@ -21,6 +20,7 @@ from dash_app.results import (
     results_document,
     suppress,
 )
+from dash_app.tables import chart_tables, precinct_table
 from tallyflow.settings import get_settings
 
 dash.register_page(__name__, path_template="/elections/<election_id>", name="Results",
@@ -149,20 +149,10 @@ def page_parts(raw: dict) -> dict:
         if contest.get("rounds"):
             graphs[f"{cid}-sankey"] = figures.transfers_sankey(contest)
     if not embargoed:
-        # The leader map and its table, of the contest chosen for the map.
-        mapped = next((c for c in contests if c["contest_id"] == raw.get("map_contest")),
-                      None)
-        if mapped is not None:
-            leaders = {r["region_id"]: r["leader_option_id"]
-                       for r in raw.get("precinct_leaders") or []}
-            graphs["map-leader"] = figures.region_map(
-                raw["regions"], "leader", {o["option_id"]: o["colour"]
-                                           for o in mapped["options"]}, leaders=leaders,
-                title=f"{figures.plain(mapped['title'])}: leader by precinct")
-            texts["precinct-table"] = _precinct_table(mapped, raw["regions"], leaders)
-        graphs["map-turnout"] = figures.region_map(raw["regions"], "turnout", {})
+        _add_maps(raw, contests, graphs, texts)
         if raw["rejected"]:
             graphs["rejected"] = figures.rejected_bar(raw["rejected"])
+    texts.update(chart_tables(raw, [] if embargoed else contests))
     graphs["timeline"] = figures.timeline(raw["timeline"])
     graphs["demographics"] = figures.demographics_bar(suppress(
         {f"{r['age_band']}/{r['gender']}": int(r["ballots"]) for r in raw["demographics"]}))
@@ -173,6 +163,19 @@ def page_parts(raw: dict) -> dict:
             "mappable": [(c["contest_id"], c["title"]) for c in contests
                          if c["kind"] != "ranked"],
             "map_contest": raw.get("map_contest")}
+
+
+def _add_maps(raw: dict, contests: list[dict], graphs: dict, texts: dict) -> None:
+    """The turnout map; the leader map of the contest chosen for it, and its table."""
+    mapped = next((c for c in contests if c["contest_id"] == raw.get("map_contest")), None)
+    if mapped is not None:
+        leaders = {r["region_id"]: r["leader_option_id"]
+                   for r in raw.get("precinct_leaders") or []}
+        graphs["map-leader"] = figures.region_map(
+            raw["regions"], "leader", {o["option_id"]: o["colour"] for o in mapped["options"]},
+            leaders=leaders, title=f"{figures.plain(mapped['title'])}: leader by precinct")
+        texts["precinct-table"] = precinct_table(mapped, raw["regions"], leaders)
+    graphs["map-turnout"] = figures.region_map(raw["regions"], "turnout", {})
 
 
 def _graph(name: str, figure: dict) -> dcc.Graph:
@@ -213,15 +216,18 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
             _text(f"{cid}-details", texts[f"{cid}-details"]),
             html.Div([_graph(name, graphs[name]) for name in (f"{cid}-bar", f"{cid}-donut")
                       if name in graphs], className="charts"),
+            *_table_details(f"{cid}-table", texts),
             *([_graph(f"{cid}-sankey", graphs[f"{cid}-sankey"])]
               if f"{cid}-sankey" in graphs else []),
         ], className="contest"))
     if "map-turnout" in graphs:
         body.append(_precincts_section(parts))
-        body.append(_graph("rejected", graphs["rejected"]) if "rejected" in graphs
-                    else html.P("No ballot has been rejected."))
-    body += [_graph("timeline", graphs["timeline"]),
-             _graph("demographics", graphs["demographics"])]
+        body += ([_graph("rejected", graphs["rejected"]), *_table_details("rejected-table",
+                                                                          texts)]
+                 if "rejected" in graphs else [html.P("No ballot has been rejected.")])
+    body += [_graph("timeline", graphs["timeline"]), *_table_details("timeline-table", texts),
+             _graph("demographics", graphs["demographics"]),
+             *_table_details("demographics-table", texts)]
     body.append(html.P(["Voter roll fingerprint: ",
                         html.Code(election["roll_fingerprint"] or "not frozen yet")]))
     body.append(html.P(dcc.Link("Download results (CSV)",
@@ -230,34 +236,12 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
     return html.Div(body)
 
 
-# What Markdown reads as markup inside a table cell (block syntax cannot start there).
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|<>~])")
-
-
-def _md(text: str) -> str:
-    """Text as a Markdown table cell shows it literally (its markup characters escaped)."""
-    text = " ".join(str(text).split())
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text) if MARKDOWN_SPECIAL.search(text) else text
-
-
-def _precinct_table(contest: dict, regions: list[dict], leaders: dict[str, str]) -> list:
-    """The leader map as a table: each precinct's ballots, turnout and leader (a precinct
-    under the small-cell threshold shows none of them). A Markdown table: one string for a
-    thousand precincts, where as many Dash components would cost a poll 200 ms."""
-    cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions})
-    names = {o["option_id"]: o["name"] for o in contest["options"]}
-    lines = ["| Precinct | Ballots | Turnout | Leader |", "|---|---:|---:|---|"]
-    for region in regions:
-        cell = cells[region["region_id"]]
-        hidden = cell.value is None
-        turnout = ("" if hidden or not region["registered"] else
-                   f"{100 * int(region['ballots']) / int(region['registered']):.1f}%")
-        leader = ("hidden: too few ballots" if hidden
-                  else names.get(leaders.get(region["region_id"], ""), "no votes yet"))
-        lines.append(f"| {_md(region['name'])} | {_md(cell.label)} | {_md(turnout)} | "
-                     f"{_md(leader)} |")
-    return [html.P(f"{contest['title']}: precinct by precinct", className="caption"),
-            dcc.Markdown("\n".join(lines), className="precincts")]
+def _table_details(name: str, texts: dict) -> list:
+    """A chart's table, behind a disclosure (keyboard: Enter or Space)."""
+    if name not in texts:
+        return []
+    return [html.Details([html.Summary("Table of this chart"),
+                          _text(name, texts[name], inner=html.Div)])]
 
 
 def _precincts_section(parts: dict) -> html.Section:
@@ -271,9 +255,7 @@ def _precincts_section(parts: dict) -> html.Section:
                        value=parts["map_contest"], inline=True),
     ], className="map-contest")] if len(parts["mappable"]) > 1 else []
     leader = [_graph("map-leader", graphs["map-leader"]),
-              html.Details([html.Summary("Table: the map, precinct by precinct"),
-                            _text("precinct-table", texts["precinct-table"],
-                                  inner=html.Div)])] if "map-leader" in graphs else []
+              *_table_details("precinct-table", texts)] if "map-leader" in graphs else []
     return html.Section([html.H2("Precincts"), *chooser,
                          html.Div([html.Div(leader), _graph("map-turnout",
                                                             graphs["map-turnout"])],

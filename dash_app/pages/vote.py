@@ -25,13 +25,16 @@ def layout(election: str = "", **_query) -> html.Div:
                       if e["status"] == "open"]
     return html.Div([
         html.H1("Cast your ballot"),
-        html.Label("Election", htmlFor="vote-election"),
-        dcc.Dropdown(id="vote-election", clearable=False,
-                     options=[{"label": e["title"], "value": e["election_id"]}
-                              for e in open_elections],
-                     value=election or (open_elections[0]["election_id"]
-                                        if open_elections else None),
-                     placeholder="No election is open"),
+        # Radio buttons, not Dash's dropdown: its keyboard focus is on an aria-hidden field.
+        html.Fieldset([
+            html.Legend("Election"),
+            dcc.RadioItems(id="vote-election",
+                           options=[{"label": e["title"], "value": e["election_id"]}
+                                    for e in open_elections],
+                           value=election or (open_elections[0]["election_id"]
+                                              if open_elections else None)),
+            *([] if open_elections else [html.P("No election is open.")]),
+        ]),
         html.Label("Your voting credential (from your registration letter)",
                    htmlFor="vote-credential"),
         dcc.Input(id="vote-credential", type="password", maxLength=32,
@@ -72,16 +75,17 @@ def ballot_form(ballot: dict) -> html.Div:
 
 
 def _ranking_fields(contest: dict, choices: list[dict]) -> html.Fieldset:
-    """A ranked contest as one labelled choice per rank: first choice, second, and so on,
-    each a list to pick from with the keyboard or a pointer (no dragging)."""
+    """A ranked contest as one group of radio buttons per rank (the grid of a paper ranked
+    ballot): first choice, second, and so on, each chosen with the keyboard (arrow keys) or
+    a pointer, no dragging; "no one" leaves a rank blank."""
     ranks = []
     for rank in range(len(choices)):
         field_id = {"type": "vote-rank", "contest": contest["contest_id"], "rank": rank}
         label_id = f"vote-rank-{contest['contest_id']}-{rank}"
-        ranks.append(html.Div([
-            html.Label(f"Choice {rank + 1}", id=label_id),
-            dcc.Dropdown(id=field_id, options=choices, value=None, clearable=True,
-                         placeholder="no one", searchable=False),
+        ranks.append(html.Fieldset([
+            html.Legend(f"Choice {rank + 1}", id=label_id),
+            dcc.RadioItems(id=field_id, options=[*choices, {"label": "no one", "value": ""}],
+                           value=None, inline=True),
         ], className="rank"))
     return html.Fieldset([
         html.Legend(contest["title"]),

@@ -137,7 +137,7 @@ def test_a_poll_sends_only_what_changed(services_env, services_settings, postgre
     assert all(isinstance(graph_updates[graphs.index(n)], Patch) for n in changed)
     moved = {name: update for name, update in zip(texts, text_updates, strict=True)
              if update is not no_update}
-    assert set(moved) == {"president-headline"}
+    assert set(moved) == {"president-headline", "president-table"}
     assert moved["president-headline"].startswith("Bruno Lind leads by")
 
     with db.connection(postgres_url) as conn, conn.cursor() as cur:
@@ -492,3 +492,32 @@ def test_the_map_shows_the_chosen_contest_with_votes_per_precinct_or_the_first()
     assert map_contest_of(options, "chair") == "mayor"  # a ranked contest has no map
     assert map_contest_of(options, "nope") == "mayor"
     assert map_contest_of(options[:1], None) is None
+
+
+# Each chart and the text that holds the same facts as a table.
+TABLE_OF = {"bar": "table", "donut": "table", "sankey": "details"}
+PAGE_TABLES = {"map-leader": "precinct-table", "map-turnout": "precinct-table",
+               "rejected": "rejected-table", "timeline": "timeline-table",
+               "demographics": "demographics-table"}
+
+
+@pytest.mark.fast
+def test_every_chart_has_a_table_equivalent():
+    from dash_app.pages.election import page_parts
+    from tallyflow.tabulation.runoff import live_rounds, runoff
+
+    ranked = [option_row("chair", o, 0, kind="ranked") for o in ("ann", "bob", "cy")]
+    counted = runoff({'["ann"]': 4, '["bob"]': 3, '["cy","bob"]': 2}, ["ann", "bob", "cy"],
+                     1, "ab" * 32, "chair")
+    raw = raw_results(options=raw_results()["options"] + ranked,
+                      rankings=[{"contest_id": "chair", **live_rounds(counted)}])
+
+    parts = page_parts(raw)
+
+    for graph in parts["graphs"]:
+        contest, _, kind = graph.rpartition("-")
+        table = PAGE_TABLES.get(graph) or f"{contest}-{TABLE_OF[kind]}"
+        assert table in parts["texts"], f"{graph} has no table ({table})"
+    assert "Ann | 501 | 50.1%" in page_text(html.Div(parts["texts"]["mayor-table"]))
+    assert "Round 2" in page_text(html.Div(parts["texts"]["chair-details"]))
+    assert "| duplicate | 7 |" in page_text(html.Div(parts["texts"]["rejected-table"]))

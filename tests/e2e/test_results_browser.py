@@ -175,6 +175,122 @@ def test_a_ranked_contest_shows_its_rounds_and_transfers_in_the_browser(
     assert browser.find_elements(By.CSS_SELECTOR, ".sankey")  # Plotly's Sankey layer
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "ranked.png"))
+    assert _serious_accessibility_problems(browser) == []
+    browser.get(f"{site}/vote?election={eid}")  # one group of radio buttons per rank
+    _wait_for_text(browser, "vote-ballot", "Choice 1")
+    assert _serious_accessibility_problems(browser) == []
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
               and "favicon" not in entry["message"]]
     assert severe == []
+
+
+AXE = REPO_ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _serious_accessibility_problems(browser) -> list[str]:
+    """axe-core's serious and critical violations on the page the browser shows."""
+    assert AXE.exists(), f"axe-core is missing ({AXE}): make test installs it with npm"
+    browser.execute_script(AXE.read_text())
+    browser.set_script_timeout(60)
+    violations = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations))"
+        ".catch(e => done([{id: 'axe-failed', impact: 'critical', help: String(e),"
+        " nodes: []}]));")
+    return [f"{v['id']} ({v['impact']}): {v['help']}: "
+            f"{[n.get('target') for n in v['nodes']][:3]}"
+            for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def _tab_to(browser, selector: str, presses: int = 80):
+    """Press Tab until the focused element matches ``selector`` (a CSS selector): the
+    element is reachable with the keyboard alone."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    for _ in range(presses):
+        if browser.execute_script("return document.activeElement.matches(arguments[0]);",
+                                  selector):
+            return browser.switch_to.active_element
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+    raise AssertionError(f"{selector} is not reachable with the Tab key")
+
+
+def test_every_page_passes_axe_and_a_ballot_is_cast_with_the_keyboard_alone(
+    site, browser, services_settings, postgres_url, kafka_bootstrap, spark, new_election,
+    tmp_path
+):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    election = new_election("general-election.json")
+    eid = election.election_id
+    issued = open_for_voting(postgres_url, eid, 100, 8, tmp_path)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    with_regions = dict(issued)
+    from tallyflow import db
+
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id from voters where election_id = %s", (eid,))
+        regions = dict(cur.fetchall())
+    contests = {c.contest_id: [o.option_id for o in c.options] for c in election.contests}
+    for i, (voter, credential) in enumerate(list(with_regions.items())[:60]):
+        choice = {cid: [names[i % len(names)]] for cid, names in contests.items()}
+        event = VoteEvent.ballot(eid, credential, regions[voter], choice)
+        producer.produce(services_settings.votes_topic, event.to_json(), key=event.key)
+    assert producer.flush(30) == 0
+    run_micro_batches(spark, postgres_url, kafka_bootstrap, services_settings.votes_topic,
+                      services_settings.votes_partition_ids, seconds=60,
+                      stop_when_idle=True, say=lambda _m: None)
+
+    problems = {}
+    browser.get(site + "/")
+    _wait_for_text(browser, "home-elections-table", election.title)
+    problems["home"] = _serious_accessibility_problems(browser)
+    browser.get(f"{site}/elections/{eid}")
+    _wait_for_text(browser, "results-completeness", "60")
+    time.sleep(1.5)
+    problems["results"] = _serious_accessibility_problems(browser)
+
+    # The map's contest is chosen with the keyboard: the radio group, then an arrow key.
+    _tab_to(browser, "#map-contest input[type=radio]")
+    ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drawn = f"{election.contests[1].title}: leader by precinct"
+    WebDriverWait(browser, 30).until(lambda b: drawn in b.find_element(
+        By.CSS_SELECTOR, ".precincts-section").text)
+
+    # A ballot cast without a pointer: Tab to each control, type, Space to choose.
+    voter, credential = list(with_regions.items())[90]
+    browser.get(f"{site}/vote?election={eid}")
+    _wait_for_text(browser, "vote-ballot", "Your polling place")
+    problems["vote"] = _serious_accessibility_problems(browser)
+    _tab_to(browser, "#vote-credential").send_keys(credential)
+    precinct = browser.find_element(By.XPATH, f"//label[contains(., "
+                                    f"'{_region_name(election, regions[voter])}')]//input")
+    _tab_to(browser, "#vote-precinct input[type=radio]")
+    for _ in range(12):  # arrow keys move through the group
+        if browser.switch_to.active_element == precinct:
+            break
+        ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    assert precinct.is_selected()
+    mayor = browser.find_element(By.XPATH, "//fieldset[legend[contains(., 'Mayor')]]"
+                                 "//input[@type='radio']")
+    _tab_to(browser, f"fieldset input[type=radio][value='{mayor.get_attribute('value')}']")
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    _tab_to(browser, "#vote-cast").send_keys(Keys.ENTER)
+    _wait_for_text(browser, "vote-answer", "Your ballot was received")
+    browser.find_element(By.ID, "vote-verify-link").click()
+    _wait_for_text(browser, "verify-answer", "waiting to be counted")
+    problems["verify"] = _serious_accessibility_problems(browser)
+
+    assert problems == {"home": [], "results": [], "vote": [], "verify": []}, \
+        "\n".join(f"{page}: {p}" for page, found in problems.items() for p in found)
+
+
+def _region_name(election, region_id: str) -> str:
+    return next(r.name for r in election.regions if r.region_id == region_id)
