@@ -350,3 +350,45 @@ def test_ballots_after_the_close_are_rejected_and_reconciliation_still_holds(
         cur.execute("select reason, count(*) from rejected_events where topic = %s "
                     "group by reason", (topic,))
         assert cur.fetchall() == [("closed", 10)]
+
+
+def test_a_ballot_held_back_in_another_open_election_does_not_stop_a_certification(
+        services, postgres_url, kafka_bootstrap, topic, new_election, tmp_path):
+    """Another election's lone ballot, held back for its group of k, sits in the partition
+    before this election's last ballots: the drain has it counted (recorded) and goes on."""
+    from confluent_kafka import Producer
+
+    from tests.conftest import open_for_voting
+
+    closing, other = new_election(), new_election()
+    ballots = {}
+    for election, seed in ((closing, 1), (other, 2)):
+        issued = open_for_voting(postgres_url, election.election_id, 20, seed, tmp_path)
+        with db.connection(postgres_url) as conn, conn.cursor() as cur:
+            cur.execute("select voter_id, region_id from voters where election_id = %s",
+                        (election.election_id,))
+            regions = dict(cur.fetchall())
+        option = election.contests[0].options[0].option_id
+        ballots[election.election_id] = [
+            VoteEvent.ballot(election.election_id, credential, regions[voter],
+                             {election.contests[0].contest_id: [option]})
+            for voter, credential in issued]
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    order = (ballots[closing.election_id][:10] + ballots[other.election_id][:1]
+             + ballots[closing.election_id][10:])
+    for event in order:  # one partition, in this order
+        producer.produce(topic, event.to_json(), key=event.key, partition=0)
+    assert producer.flush(30) == 0
+    said: list[str] = []
+    services.say = said.append
+
+    certified = certify_election(services, closing.election_id, actor="test")
+
+    assert certified["certificate"]["turnout"]["ballots"] == 20
+    assert any("another open election held back" in line for line in said)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select reason from ballot_group_releases order by until desc limit 1")
+        assert f"certifying {closing.election_id}" in cur.fetchone()[0]
+        cur.execute("select count(*) from ballots where election_id = %s",
+                    (other.election_id,))
+        assert cur.fetchone() == (1,)  # counted in a smaller group, not lost
