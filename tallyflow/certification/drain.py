@@ -45,33 +45,42 @@ def drain(url: str, election_id: str, bootstrap: str, topic: str, partitions: li
         partitions = sorted(set(partitions) | set(range(topic_partitions(bootstrap)[topic])))
         ends = partition_ends(bootstrap, topic, partitions)
         say(f"draining {topic}: reading every partition to {ends}")
-        deadline = time.monotonic() + timeout
-        last_behind, moved_at, released = None, time.monotonic(), False
-        while True:
-            run_tally()
-            committed = ledger.committed_offsets(url, topic, partitions)
-            behind = sum(max(0, ends[p] - committed[p]) for p in partitions)
-            if not behind:
-                break
-            if behind != last_behind:
-                last_behind, moved_at = behind, time.monotonic()
-            elif not released and time.monotonic() - moved_at > stalled_grace:
-                ledger.release_ballot_groups(url, 60.0, (
-                    f"certifying {election_id}: {behind:,} event(s) held back for their "
-                    "group in another open election stopped the drain; counted now, in "
-                    "smaller groups if need be"))
-                released = True
-                detail["released_ballot_groups"] = behind
-                say(f"{behind:,} event(s) of another open election held back for their "
-                    "group: the tally counts them now, in smaller groups if need be "
-                    "(recorded)")
-            if time.monotonic() > deadline:
-                raise CertificationRefused(
-                    f"the tally did not drain {topic} within {timeout:.0f} s",
-                    [{"check": "drain", "where": topic, "expected": "0 events behind",
-                      "found": f"{behind:,} events behind"}])
-            say(f"{behind:,} events not tallied yet; waiting for the running tally")
-            time.sleep(1.0)
+        committed = _tally_to(url, election_id, topic, ends, run_tally, detail,
+                              timeout=timeout, stalled_grace=stalled_grace, say=say)
         outbox.settle(url, topic)
         detail.update(topic=topic, final_offsets=committed.to_json())
     return committed
+
+
+def _tally_to(url: str, election_id: str, topic: str, ends: dict[int, int],
+              run_tally: Callable[[], object], detail: dict, *, timeout: float,
+              stalled_grace: float, say: Callable[[str], None]):
+    """Run the tally until its committed offsets reach ``ends``; release held ballot
+    groups once when nothing moves for ``stalled_grace`` seconds (see :func:`drain`)."""
+    partitions = sorted(ends)
+    deadline = time.monotonic() + timeout
+    last_behind, moved_at, released = None, time.monotonic(), False
+    while True:
+        run_tally()
+        committed = ledger.committed_offsets(url, topic, partitions)
+        behind = sum(max(0, ends[p] - committed[p]) for p in partitions)
+        if not behind:
+            return committed
+        if behind != last_behind:
+            last_behind, moved_at = behind, time.monotonic()
+        elif not released and time.monotonic() - moved_at > stalled_grace:
+            ledger.release_ballot_groups(url, 60.0, (
+                f"certifying {election_id}: {behind:,} event(s) held back for their group "
+                "in another open election stopped the drain; counted now, in smaller groups "
+                "if need be"))
+            released = True
+            detail["released_ballot_groups"] = behind
+            say(f"{behind:,} event(s) of another open election held back for their group: "
+                "the tally counts them now, in smaller groups if need be (recorded)")
+        if time.monotonic() > deadline:
+            raise CertificationRefused(
+                f"the tally did not drain {topic} within {timeout:.0f} s",
+                [{"check": "drain", "where": topic, "expected": "0 events behind",
+                  "found": f"{behind:,} events behind"}])
+        say(f"{behind:,} events not tallied yet; waiting for the running tally")
+        time.sleep(1.0)
