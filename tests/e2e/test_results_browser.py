@@ -257,11 +257,13 @@ def test_every_page_passes_axe_and_a_ballot_is_cast_with_the_keyboard_alone(
     # The map's contest is chosen with the keyboard: the radio group, then an arrow key.
     _tab_to(browser, "#map-contest input[type=radio]")
     ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     drawn = f"{election.contests[1].title}: leader by precinct"
-    WebDriverWait(browser, 30).until(lambda b: drawn in b.find_element(
-        By.CSS_SELECTOR, ".precincts-section").text)
+    # The page is redrawn with the new map: an element found just before may go stale.
+    WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: drawn in b.find_element(By.CSS_SELECTOR, ".precincts-section").text)
 
     # A ballot cast without a pointer: Tab to each control, type, Space to choose.
     voter, credential = list(with_regions.items())[90]
