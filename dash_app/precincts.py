@@ -21,7 +21,7 @@ from psycopg2.extras import RealDictCursor
 from dash_app.results import suppress
 from tallyflow import db
 
-FACT_QUERIES = {"tree": "results_region_tree", "parties": "results_parties",
+FACT_QUERIES = {"tree": "results_region_tree", "parties": "quality_parties",
                 "option_parties": "results_option_parties",
                 "votes": "results_precinct_votes"}
 

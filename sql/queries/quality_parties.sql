@@ -1,3 +1,4 @@
+-- The parties of one election (the registration checks and the results feeds read them).
 select
     party_id,
     name,
