@@ -21,6 +21,23 @@ class ContestLayout:
     kind: str
     options: tuple[str, ...]  # in ballot order
     max_selections: int  # plurality: its seats; yes/no: 1; approval and ranked: every option
+    # Its ballot style: the regions of its district (None: every region) and the party
+    # whose primary it is (None: every voter's).
+    regions: frozenset[str] | None = None
+    party: str | None = None
+
+    def on_ballot(self, region_id: str | None, party_id: str | None) -> bool:
+        """Whether this contest is on the ballot of a voter of ``region_id`` and
+        ``party_id``: the one rule of ballot styles (the tally, the recount and the
+        casting API each apply it as written in ``docs/events.md``)."""
+        return ((self.regions is None or region_id in self.regions)
+                and (self.party is None or self.party == party_id))
+
+
+def ballot_of(contests: Iterable[ContestLayout], region_id: str | None,
+              party_id: str | None) -> list[ContestLayout]:
+    """The contests on the ballot of a voter of ``region_id`` and ``party_id``."""
+    return [c for c in contests if c.on_ballot(region_id, party_id)]
 
 
 def ballot_layouts(cur, election_ids: Iterable[str]) -> dict[str, list[ContestLayout]]:
@@ -31,9 +48,10 @@ def ballot_layouts(cur, election_ids: Iterable[str]) -> dict[str, list[ContestLa
 
 
 def group_layouts(rows: Iterable[tuple]) -> dict[str, list[ContestLayout]]:
-    """Layouts from (election_id, contest_id, kind, max_selections, option_id) rows in
-    ballot order."""
-    fields = ("election_id", "contest_id", "kind", "max_selections", "option_id")
+    """Layouts from (election_id, contest_id, kind, max_selections, district_regions,
+    party_id, option_id) rows in ballot order."""
+    fields = ("election_id", "contest_id", "kind", "max_selections", "district_regions",
+              "party_id", "option_id")
     by_election: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         record = dict(zip(fields, row, strict=True))
@@ -41,9 +59,13 @@ def group_layouts(rows: Iterable[tuple]) -> dict[str, list[ContestLayout]]:
     return {
         election_id: [ContestLayout(c["contest_id"], c["kind"],
                                     tuple(o["option_id"] for o in c["options"]),
-                                    c["max_selections"])
+                                    c["max_selections"],
+                                    None if c["regions"] is None else frozenset(c["regions"]),
+                                    c["party"])
                       for c in group_contests(records, {"kind": "kind",
-                                                        "max_selections": "max_selections"},
+                                                        "max_selections": "max_selections",
+                                                        "regions": "district_regions",
+                                                        "party": "party_id"},
                                               {"option_id": "option_id"})]
         for election_id, records in by_election.items()
     }

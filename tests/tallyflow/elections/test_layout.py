@@ -9,16 +9,20 @@ from tallyflow.elections.layout import ContestLayout, group_layouts, option_rows
 
 @pytest.mark.fast
 def test_rows_in_ballot_order_become_each_elections_contests_in_that_order():
-    rows = [("e", "mayor", "plurality", 1, "bob"), ("e", "mayor", "plurality", 1, "ann"),
-            ("e", "parks", "approval", 2, "lake"), ("e", "parks", "approval", 2, "dogs"),
-            ("e", "empty", "plurality", 1, None), ("f", "q", "yes_no", 1, "yes")]
+    rows = [("e", "mayor", "plurality", 1, None, None, "bob"),
+            ("e", "mayor", "plurality", 1, None, None, "ann"),
+            ("e", "parks", "approval", 2, ["w1", "w1-a"], None, "lake"),
+            ("e", "parks", "approval", 2, ["w1", "w1-a"], None, "dogs"),
+            ("e", "empty", "plurality", 1, None, "civic", None),
+            ("f", "q", "yes_no", 1, None, None, "yes")]
 
     layouts = group_layouts(rows)
 
     assert layouts == {
         "e": [ContestLayout("mayor", "plurality", ("bob", "ann"), 1),
-              ContestLayout("parks", "approval", ("lake", "dogs"), 2),
-              ContestLayout("empty", "plurality", (), 1)],
+              ContestLayout("parks", "approval", ("lake", "dogs"), 2,
+                            frozenset({"w1", "w1-a"})),
+              ContestLayout("empty", "plurality", (), 1, party="civic")],
         "f": [ContestLayout("q", "yes_no", ("yes",), 1)],
     }
     assert option_rows(layouts) == [
@@ -59,3 +63,23 @@ def test_rows_with_more_than_the_layout_group_into_contests_the_same_way():
          "options": [{"id": "yes", "votes": 3}, {"id": "no", "votes": 1}]},
         {"contest_id": "m", "heading": "Mayor", "options": []},
     ]
+
+
+@pytest.mark.fast
+def test_a_voters_ballot_is_the_contests_of_their_precinct_and_party():
+    from tallyflow.elections.layout import ballot_of
+
+    everyone = ContestLayout("mayor", "plurality", ("a",), 1)
+    ward = ContestLayout("ward-1", "plurality", ("b",), 1, frozenset({"w1", "w1-a", "w1-b"}))
+    primary = ContestLayout("civic-primary", "plurality", ("c",), 1, party="civic")
+    ward_primary = ContestLayout("w1-civic", "plurality", ("d",), 1,
+                                 frozenset({"w1", "w1-a"}), "civic")
+    contests = [everyone, ward, primary, ward_primary]
+
+    def ids(region, party):
+        return [c.contest_id for c in ballot_of(contests, region, party)]
+
+    assert ids("w1-a", "civic") == ["mayor", "ward-1", "civic-primary", "w1-civic"]
+    assert ids("w1-b", "civic") == ["mayor", "ward-1", "civic-primary"]
+    assert ids("w1-a", None) == ["mayor", "ward-1"]
+    assert ids("w2-a", "greens") == ["mayor"]
