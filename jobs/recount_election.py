@@ -32,6 +32,8 @@ from pyspark.sql.types import (
 
 BALLOT_LEDGER = StructType([
     StructField("region_id", StringType()),
+    StructField("party_id", StringType()),  # "" for none
+    StructField("vote_method", StringType()),
     StructField("selections", StringType()),
 ])
 CHECKIN_LEDGER = StructType([
@@ -48,6 +50,8 @@ CONTEST_LAYOUT = StructType([
     StructField("contest_id", StringType()),
     StructField("max_selections", IntegerType()),
     StructField("ranked", BooleanType()),
+    StructField("regions", ArrayType(StringType())),  # its district's; null: everywhere
+    StructField("party", StringType()),  # its primary's; null: every voter's
 ])
 CELLS = "metric string, item string, value long"
 
@@ -102,55 +106,88 @@ def read_ledger(spark: SparkSession, url: str, query_name: str, params: dict,
 # -- transform ----------------------------------------------------------------------------
 
 
-def ballot_marks(ballots: DataFrame, layout: DataFrame) -> DataFrame:
-    """One row per ballot × contest it lists: region, contest, selections and ``mark``.
+def on_ballot(region: F.Column, party: F.Column) -> F.Column:
+    """Whether a layout row's contest is on the ballot of a voter of ``region`` and
+    ``party`` ("" for none): the district (``regions``) holds the region and the primary
+    (``party``) is the voter's party; no district or no primary is every voter's."""
+    return ((F.col("regions").isNull() | F.array_contains("regions", region))
+            & (F.col("party").isNull() | (F.col("party") == party)))
 
-    ``ballots``: region_id and selections (the stored JSON); ``layout``: contest_id and
-    max_selections. ``mark`` is ``counted`` (as many selections as allowed), ``undervote``
-    (fewer), ``overvote`` (more, or an option twice) or ``blank`` (none).
+
+def ballot_marks(ballots: DataFrame, layout: DataFrame) -> DataFrame:
+    """One row per ballot × contest it lists: region, vote method, contest, selections and
+    ``mark``.
+
+    ``ballots``: region_id, party_id, vote_method and selections (the stored JSON);
+    ``layout``: ``CONTEST_LAYOUT``. ``mark`` is ``off_ballot`` (selections in a contest not
+    on this ballot's style), ``counted`` (as many selections as allowed), ``undervote``
+    (fewer), ``overvote`` (more, or an option twice) or ``blank`` (none); a contest not on
+    the ballot and left blank has no row.
     """
-    cast = ballots.select("region_id", F.explode(
+    cast = ballots.select("region_id", "party_id", "vote_method", F.explode(
         F.from_json("selections", CAST_CONTESTS)).alias("c"))
-    chosen = cast.select("region_id", "c.contest_id",
+    chosen = cast.select("region_id", "party_id", "vote_method", "c.contest_id",
                          F.coalesce("c.selections", F.array()).alias("selections"))
     n = F.size("selections")
+    style = on_ballot(F.col("region_id"), F.col("party_id"))
     return chosen.join(F.broadcast(layout), "contest_id").withColumn(
         "mark",
-        F.when(n == 0, "blank")
+        F.when(~style & (n > 0), "off_ballot")
+        .when(~style, None)
+        .when(n == 0, "blank")
         .when((n > F.col("max_selections"))
               | (F.size(F.array_distinct("selections")) < n), "overvote")
         .when(n < F.col("max_selections"), "undervote")
         .otherwise("counted"),
-    )
+    ).where(F.col("mark").isNotNull())
+
+
+def contest_electorates(ballots: DataFrame, layout: DataFrame) -> DataFrame:
+    """One row per contest, precinct and vote method: the ballots whose style carries the
+    contest (``ballots``), whatever they marked."""
+    styles = ballots.groupBy("region_id", "party_id", "vote_method").count()
+    return (styles.crossJoin(F.broadcast(layout))
+            .where(on_ballot(F.col("region_id"), F.col("party_id")))
+            .groupBy("contest_id", "region_id", "vote_method")
+            .agg(F.sum("count").alias("ballots")))
 
 
 def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
-    """One row per result cell from the ballots: option, option_region, contest_* counts and,
-    for a ranked contest, the ballots of each distinct ranking per precinct.
+    """One row per result cell from the ballots: option, option_region, option_method,
+    contest_* counts, contest_method and, for a ranked contest, the ballots of each
+    distinct ranking per precinct.
 
-    Every ballot reaches every contest of its election; a contest it leaves out is blank.
-    An overvoted contest gives no option a vote.
+    A contest's ballots are those whose style carries it (``contest_electorates``); one of
+    them that leaves it out is blank. An overvoted or off-ballot contest gives no option a
+    vote.
     """
-    ballot_count = ballots.count()
     marks = ballot_marks(ballots, layout)
     votes = marks.where(F.col("mark").isin("counted", "undervote")).select(
-        "contest_id", "region_id", F.explode("selections").alias("option_id"))
-    option_region = votes.groupBy("contest_id", "option_id", "region_id").count()
+        "contest_id", "region_id", "vote_method", F.explode("selections").alias("option_id"))
+    option_method = votes.groupBy("contest_id", "option_id", "region_id",
+                                  "vote_method").count()
+    option_region = option_method.groupBy("contest_id", "option_id", "region_id").agg(
+        F.sum("count").alias("count"))
     by_option = option_region.groupBy("contest_id", "option_id").agg(
         F.sum("count").alias("count"))
+    electorates = contest_electorates(ballots, layout)
     marked = marks.groupBy("contest_id").agg(
-        F.count_if(F.col("mark") != "blank").alias("marked"),
+        F.count_if(~F.col("mark").isin("blank", "off_ballot")).alias("marked"),
         F.count_if(F.col("mark") == "undervote").alias("undervote"),
         F.count_if(F.col("mark") == "overvote").alias("overvote"),
+        F.count_if(F.col("mark") == "off_ballot").alias("off_ballot"),
     )
-    per_contest = layout.join(marked, "contest_id", "left").select(
+    per_contest = layout.join(
+        electorates.groupBy("contest_id").agg(F.sum("ballots").alias("ballots")),
+        "contest_id", "left").join(marked, "contest_id", "left").select(
         "contest_id",
-        F.lit(ballot_count).alias("ballots"),
-        (F.lit(ballot_count) - F.coalesce("marked", F.lit(0))).alias("blank"),
+        F.coalesce("ballots", F.lit(0)).alias("ballots"),
+        (F.coalesce("ballots", F.lit(0)) - F.coalesce("marked", F.lit(0))).alias("blank"),
         F.coalesce("undervote", F.lit(0)).alias("undervote"),
         F.coalesce("overvote", F.lit(0)).alias("overvote"),
+        F.coalesce("off_ballot", F.lit(0)).alias("off_ballot"),
     )
-    rankings = marks.where(F.col("ranked") & (F.col("mark") != "blank")).groupBy(
+    rankings = marks.where(F.col("ranked") & ~F.col("mark").isin("blank", "off_ballot")).groupBy(
         "contest_id", "region_id", F.to_json("selections").alias("ranking")).count()
     return (
         by_option.select(F.lit("option").alias("metric"),
@@ -160,6 +197,14 @@ def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
             F.lit("option_region").alias("metric"),
             F.concat_ws("/", "contest_id", "option_id", "region_id").alias("item"),
             F.col("count").alias("value")))
+        .unionByName(option_method.select(
+            F.lit("option_method").alias("metric"),
+            F.concat_ws("/", "contest_id", "option_id", "region_id", "vote_method")
+            .alias("item"), F.col("count").alias("value")))
+        .unionByName(electorates.select(
+            F.lit("contest_method").alias("metric"),
+            F.concat_ws("/", "contest_id", "region_id", "vote_method").alias("item"),
+            F.col("ballots").cast("long").alias("value")))
         .unionByName(rankings.select(
             F.lit("ranking").alias("metric"),
             F.concat_ws("/", "contest_id", "region_id", "ranking").alias("item"),
@@ -169,6 +214,7 @@ def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
             F.explode(F.create_map(
                 F.lit("ballots"), "ballots", F.lit("blank"), "blank",
                 F.lit("undervote"), "undervote", F.lit("overvote"), "overvote",
+                F.lit("off_ballot"), "off_ballot",
             )).alias("what", "value"))
             .select(F.concat_ws("_", "metric", "what").alias("metric"), "item",
                     F.col("value").cast("long").alias("value")))
@@ -200,9 +246,15 @@ def turnout_cells(checkins: DataFrame, opens_on: date) -> DataFrame:
 
 
 def ballots_by_region(ballots: DataFrame) -> DataFrame:
-    """One row per region: the stored ballots there (metric ``ballots``)."""
-    return ballots.groupBy(F.col("region_id").alias("item")).agg(
-        F.count(F.lit(1)).alias("value")).select(F.lit("ballots").alias("metric"), "*")
+    """One row per region: the stored ballots there (metric ``ballots``), and per region
+    and vote method (``turnout_method``)."""
+    by_method = ballots.groupBy("region_id", "vote_method").count()
+    return by_method.groupBy(F.col("region_id").alias("item")).agg(
+        F.sum("count").cast("long").alias("value")).select(
+        F.lit("ballots").alias("metric"), "*").unionByName(by_method.select(
+            F.lit("turnout_method").alias("metric"),
+            F.concat_ws("/", "region_id", "vote_method").alias("item"),
+            F.col("count").alias("value")))
 
 
 # -- the recount --------------------------------------------------------------------------
@@ -230,7 +282,9 @@ def recount(spark: SparkSession, url: str, election_id: str, *, slices: int = 4)
     started = time.perf_counter()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     with db.connection(url) as conn, conn.cursor() as cur:
-        layout_rows = [(contest.contest_id, contest.max_selections, contest.kind == "ranked")
+        layout_rows = [(contest.contest_id, contest.max_selections, contest.kind == "ranked",
+                        None if contest.regions is None else sorted(contest.regions),
+                        contest.party)
                        for contest in ballot_layouts(cur, [election_id]).get(election_id, [])]
         cur.execute(db.query("election_opening_day"), {"election_id": election_id})
         (opens_on,) = cur.fetchone()

@@ -175,7 +175,8 @@ def _ledger_batch(topic: str, start_offsets: dict[int, int], next_offsets: dict[
         topic, start_offsets, next_offsets, started, epochs,
         checkins=accepted.select(["election_id", "voter_id", "region_id", "judged_at",
                                   "receipt"]),
-        ballots=accepted.select(["election_id", "region_id", "selections"]),
+        ballots=accepted.select(["election_id", "region_id", "party_id", "vote_method",
+                                 "selections"]),
         rejected=[(topic, r["partition"], r["offset"], r["election_id"], r["reason"],
                    r["detail"], _bytea(kept_payload(r["value"])),
                    r["broker_timestamp"], r["receipt"], epochs.get(r["partition"], 0))

@@ -52,6 +52,7 @@ PARSED_EVENT = StructType(
         StructField("contests", CONTESTS),
         StructField("judged_at", TimestampType()),
         StructField("malformed_because", StringType()),
+        StructField("channel", StringType()),
     ]
 )
 
@@ -106,7 +107,7 @@ def parse_events(raw: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
         "topic", "partition", "offset", "broker_timestamp", "value", "event_id",
         "election_id", "credential_sha256", "receipt", "contests",
         F.coalesce(submitted_at, F.col("broker_timestamp")).alias("judged_at"),
-        "malformed_because",
+        "malformed_because", "channel",
         *keep,
     )
 
@@ -140,7 +141,8 @@ ELECTIONS_SCHEMA = (
     "election_id string, status string, opens_at timestamp, closes_at timestamp, "
     "opened_at timestamp, "
     "layout map<string, struct<max_selections:int, options:array<string>>>, "
-    "ballot_contests array<struct<contest_id:string, max_selections:int, ranked:boolean>>"
+    "ballot_contests array<struct<contest_id:string, max_selections:int, ranked:boolean, "
+    "regions:array<string>, party:string>>"
 )
 
 
@@ -150,23 +152,27 @@ def reference_frame(spark: SparkSession, elections: list[tuple],
 
     ``elections``: (election_id, status, opens_at, closes_at[, opened_at]), where
     ``opened_at`` is the instant the election was opened; ``options``: (election_id,
-    contest_id, option_id, max_selections[, kind]) (``tallyflow.elections.layout``).
-    ``layout`` maps each contest to how many selections it allows and its options;
-    ``ballot_contests`` lists the contests, and which are ranked.
+    contest_id, option_id, max_selections[, kind[, regions, party]])
+    (``tallyflow.elections.layout.option_rows``). ``layout`` maps each contest to how many
+    selections it allows and its options; ``ballot_contests`` lists the contests, which are
+    ranked, and each one's ballot style (its district's regions and its primary's party,
+    null for every voter's).
     """
-    layouts: dict[str, dict[str, tuple[int, list[str], bool]]] = {}
-    for election_id, contest_id, option_id, max_selections, *kind in options:
+    layouts: dict[str, dict[str, tuple]] = {}
+    for election_id, contest_id, option_id, max_selections, *more in options:
+        kind, regions, party = [*more, None, None, None][:3]
         contest = layouts.setdefault(election_id, {}).setdefault(
-            contest_id, (max_selections, [], kind == ["ranked"]))
+            contest_id, (max_selections, [], kind == "ranked",
+                         None if regions is None else sorted(regions), party))
         contest[1].append(option_id)
     rows = []
     for election_id, status, opens_at, closes_at, *opened in elections:
         layout = layouts.get(election_id)
         rows.append((
             election_id, status, opens_at, closes_at, opened[0] if opened else None,
-            {c: (most, sorted(opts)) for c, (most, opts, _r) in layout.items()}
+            {c: (most, sorted(opts)) for c, (most, opts, *_style) in layout.items()}
             if layout else None,
-            [(c, most, ranked) for c, (most, _opts, ranked) in sorted(layout.items())]
+            [(c, most, *style) for c, (most, _opts, *style) in sorted(layout.items())]
             if layout else None,
         ))
     return spark.createDataFrame(rows, ELECTIONS_SCHEMA)
@@ -300,9 +306,20 @@ def _duplicates(classified: DataFrame) -> DataFrame:
     )
 
 
+def _on_ballot(contest) -> F.Column:
+    """Whether ``contest`` is on the ballot of the event's voter: its district holds the
+    voter's precinct and its primary is the voter's party (``ContestLayout.on_ballot``)."""
+    in_district = contest.regions.isNull() | F.coalesce(
+        F.array_contains(contest.regions, F.col("region_id")), F.lit(False))
+    in_party = contest.party.isNull() | F.coalesce(contest.party == F.col("party_id"),
+                                                   F.lit(False))
+    return in_district & in_party
+
+
 def _marked(events: DataFrame, elections: DataFrame) -> DataFrame:
-    """``events`` with ``marks``: per contest of its election, the selections and the mark
-    (null for an election that is not counting). ``outcomes`` keeps them for counted
+    """``events`` with ``marks``: per contest of its election on its voter's ballot, the
+    selections and the mark, and an ``off_ballot`` mark for each contest marked that is not
+    on it (null for an election that is not counting). ``outcomes`` keeps them for counted
     ballots only.
 
     Each election's contest list is small and broadcast, so nothing is shuffled.
@@ -315,7 +332,8 @@ def _marked(events: DataFrame, elections: DataFrame) -> DataFrame:
             F.filter(cast, lambda x: x.contest_id == contest.contest_id), F.lit(1)).selections
         n = F.size(F.coalesce(selections, F.array()))
         how = (
-            F.when(n == 0, F.lit("blank"))
+            F.when(~_on_ballot(contest), F.when(n > 0, F.lit("off_ballot")))
+            .when(n == 0, F.lit("blank"))
             .when((n > contest.max_selections)
                   | (F.size(F.array_distinct(selections)) != n), F.lit("overvote"))
             .when(n < contest.max_selections, F.lit("undervote"))
@@ -327,7 +345,8 @@ def _marked(events: DataFrame, elections: DataFrame) -> DataFrame:
 
     return (
         events.join(F.broadcast(ballot_contests), "election_id", "left")
-        .withColumn("marks", F.transform("ballot_contests", mark))
+        .withColumn("marks", F.filter(F.transform("ballot_contests", mark),
+                                      lambda m: m.mark.isNotNull()))
         .drop("ballot_contests")
     )
 
@@ -336,8 +355,11 @@ def contest_marks(accepted: DataFrame, elections: DataFrame) -> DataFrame:
     """One row per counted ballot × contest of its election: the selections and how they count.
 
     ``mark`` is ``counted``, ``undervote`` (fewer selections than allowed), ``blank`` (none,
-    or the contest left off the ballot) or ``overvote`` (more than allowed, or a repeat);
-    an overvoted contest counts for no option, the ballot's other contests still count.
+    or the contest left off the ballot), ``overvote`` (more than allowed, or a repeat) or
+    ``off_ballot`` (marked, but not on this voter's ballot: another district's contest or
+    another party's primary); an overvoted or off-ballot contest counts for no option, the
+    ballot's other contests still count. A contest not on the voter's ballot and not
+    marked has no row.
     """
     return _marked(accepted, elections).select(
         "topic", "partition", "offset", "election_id", "region_id",
@@ -350,11 +372,13 @@ def outcomes(classified: DataFrame, elections: DataFrame) -> DataFrame:
 
     Rejected events keep their payload (``value``) and reason; counted ones their
     selections (JSON text, for the ballot), their voter's cell and, per contest of the
-    election, the ``marks`` (``contest_marks``). ``increments`` sums them up.
+    election, the ``marks`` (``contest_marks``), its ballot style's party (the voter's
+    party) and its ``vote_method`` (the event's channel). ``increments`` sums them up.
     """
     return _marked(classified, elections).select(
         "partition", "offset", "reason", "detail", "election_id", "voter_id", "region_id",
-        "age_band", "gender", "judged_at", "broker_timestamp", "receipt",
+        "age_band", "gender", "judged_at", "broker_timestamp", "receipt", "party_id",
+        F.col("channel").alias("vote_method"),
         F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
         F.when(F.col("reason").isNull(), F.to_json("contests")).alias("selections"),
         F.when(F.col("reason").isNull(), F.col("marks")).alias("marks"),

@@ -43,6 +43,7 @@ VOTER_FIELDS = [
     StructField("age_band", StringType()),
     StructField("gender", StringType()),
     StructField("has_voted", BooleanType()),
+    StructField("party_id", StringType()),
 ]
 # The election's state as read after the event: what its time is judged against.
 ELECTION_STATE_FIELDS = [

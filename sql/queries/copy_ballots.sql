@@ -1,2 +1,2 @@
-copy ballots (election_id, region_id, selections)
+copy ballots (election_id, region_id, party_id, vote_method, selections)
 from stdin with (format csv)

@@ -2,6 +2,8 @@
 copy (
     select
         region_id,
+        coalesce(party_id, '') as party_id,
+        vote_method,
         selections::text
     from ballots
     where

@@ -1,6 +1,8 @@
 -- Per contest of one election: the figures its votes and ballots must agree with.
--- Every counted ballot reaches every contest; a contest counted (not blank, not
--- overvoted) gives at least one vote and at most as many as it allows selections.
+-- Every counted ballot whose style carries a contest reaches it (its district holds the
+-- ballot's precinct and its primary is the ballot's party); a contest counted (not
+-- blank, not overvoted) gives at least one vote and at most as many as it allows
+-- selections.
 with option_counts as (
     select
         contest_id,
@@ -28,6 +30,38 @@ region_votes as (
     group by contest_id
 ),
 
+styles as (
+    select
+        region_id,
+        party_id,
+        count(*) as stored
+    from ballots
+    where election_id = %(election_id)s
+    group by region_id, party_id
+),
+
+electorates as (
+    select
+        contests.contest_id,
+        coalesce(sum(styles.stored), 0) as electorate_ballots
+    from contests
+    left join styles
+        on
+            (
+                contests.district_region_id is null
+                or styles.region_id in (
+                    select region_ancestry.region_id
+                    from region_ancestry
+                    where
+                        region_ancestry.election_id = contests.election_id
+                        and region_ancestry.ancestor_id = contests.district_region_id
+                )
+            )
+            and (contests.party_id is null or contests.party_id = styles.party_id)
+    where contests.election_id = %(election_id)s
+    group by contests.contest_id
+),
+
 ledger as (
     select
         (
@@ -35,8 +69,7 @@ ledger as (
             where election_id = %(election_id)s
         ) as checkins,
         (
-            select count(*) from ballots
-            where election_id = %(election_id)s
+            select coalesce(sum(stored), 0) from styles
         ) as stored_ballots
 )
 
@@ -45,6 +78,7 @@ select
     coalesce(votes.votes, 0) as votes,
     coalesce(region_votes.votes, 0) as region_votes,
     coalesce(totals.ballots, 0) as ballots,
+    electorates.electorate_ballots,
     coalesce(totals.ballots - totals.blank_ballots - totals.overvoted_ballots, 0)
         as counted_ballots,
     coalesce(totals.ballots - totals.blank_ballots - totals.overvoted_ballots, 0)
@@ -57,6 +91,7 @@ select
     ledger.stored_ballots
 from contests
 cross join ledger
+left join electorates on electorates.contest_id = contests.contest_id
 left join option_counts on option_counts.contest_id = contests.contest_id
 left join votes on votes.contest_id = contests.contest_id
 left join region_votes on region_votes.contest_id = contests.contest_id

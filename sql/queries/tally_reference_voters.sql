@@ -1,5 +1,5 @@
--- The voters behind a batch's credentials (SHA-256, hex), with what turnout needs and whether
--- they voted.
+-- The voters behind a batch's credentials (SHA-256, hex), with what turnout needs, whether
+-- they voted and their party (for the primaries on their ballot).
 select
     voters.election_id,
     encode(voters.credential_sha256, 'hex') as credential_sha256,
@@ -14,7 +14,8 @@ select
         else '65+'
     end as age_band,
     voters.gender,
-    checkins.voter_id is not null as has_voted
+    checkins.voter_id is not null as has_voted,
+    voters.party_id
 from voters
 inner join elections on elections.election_id = voters.election_id
 cross join

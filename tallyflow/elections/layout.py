@@ -88,7 +88,9 @@ def group_contests(rows: Iterable[Mapping[str, Any]], contest: Mapping[str, str]
 
 
 def option_rows(layouts: Mapping[str, Sequence[ContestLayout]]) -> list[tuple]:
-    """(election_id, contest_id, option_id, max_selections, kind) for every option."""
-    return [(election_id, contest.contest_id, option, contest.max_selections, contest.kind)
+    """(election_id, contest_id, option_id, max_selections, kind, regions, party) for every
+    option (regions: the district's, sorted, or None)."""
+    return [(election_id, contest.contest_id, option, contest.max_selections, contest.kind,
+             None if contest.regions is None else sorted(contest.regions), contest.party)
             for election_id, contests in layouts.items() for contest in contests
             for option in contest.options]

@@ -182,8 +182,8 @@ def event_problem(event: Any) -> str | None:
 @dataclass(frozen=True)
 class ReadEvent:
     """What the tally takes from one message: the event's identifying fields (each where it
-    has the right form, else None), its contests (only when the event is well-formed) and
-    why it is malformed (None when it is not)."""
+    has the right form, else None), its contests and channel (only when the event is
+    well-formed) and why it is malformed (None when it is not)."""
 
     event_id: str | None
     election_id: str | None
@@ -191,6 +191,7 @@ class ReadEvent:
     receipt: str | None
     contests: list[dict] | None
     problem: str | None
+    channel: str | None = None
 
 
 def read_event(value: bytes | None) -> ReadEvent:
@@ -215,7 +216,8 @@ def read_event(value: bytes | None) -> ReadEvent:
         credential_sha256(credential) if credential is not None else None,
         receipt_of(event_id, credential) if event_id and credential is not None else None,
         event["contests"] if problem is None else None,
-        problem)
+        problem,
+        event["channel"] if problem is None else None)
 
 
 def _contests_problem(contests: Any) -> str | None:

@@ -37,8 +37,8 @@ class TallyBatch:
     """What one micro-batch commits.
 
     ``checkins`` (election_id, voter_id, region_id, judged_at, receipt) and ``ballots``
-    (election_id, region_id, selections as JSON text) are Arrow tables, written with COPY
-    without passing through Python rows.
+    (election_id, region_id, party_id, vote_method, selections as JSON text) are Arrow
+    tables, written with COPY without passing through Python rows.
     """
 
     topic: str
@@ -174,6 +174,9 @@ def _shuffled(table: pa.Table | None) -> pa.Table | None:
 INCREMENT_QUERIES = {
     "option": "add_option_totals",
     "option_region": "add_option_region_totals",
+    "option_method": "add_option_method_totals",
+    "contest_method": "add_contest_method_totals",
+    "region_method": "add_turnout_by_method",
     "contest": "add_contest_ballot_totals",
     "region": "add_turnout_by_region",
     "demographic": "add_turnout_by_demographic",

@@ -2,9 +2,10 @@
 
 Four Great Expectations suites, on frames read from Postgres in one snapshot:
 
-- ``contests``: per contest, the ballots that reached it equal the check-ins and the
-  stored ballots; a counted contest gives at least one vote and at most its allowed
-  selections; option totals equal the sum of their per-region totals;
+- ``contests``: per contest, the ballots that reached it equal the stored ballots whose
+  style carries it, and the stored ballots equal the check-ins; a counted contest gives
+  at least one vote and at most its allowed selections; option totals equal the sum of
+  their per-region totals;
 - ``turnout``: no region has more ballots than registered voters;
 - ``counts``: no aggregate count ever goes down (against ``aggregate_snapshots``, the
   counts of the last state that passed every check);
@@ -54,8 +55,9 @@ def aggregate_suites() -> dict[str, list[gxe.Expectation]]:
     its in-memory checkpoints."""
     return {
         "contests": [
-            pair_expectation("equal", "ballots", "checkins",
-                             "every counted ballot reaches every contest: ballots = check-ins"),
+            pair_expectation("equal", "ballots", "electorate_ballots",
+                             "every counted ballot reaches each contest on its ballot: "
+                             "ballots = stored ballots of the contest's ballot style"),
             pair_expectation("equal", "checkins", "stored_ballots",
                              "one stored ballot per check-in"),
             pair_expectation("equal", "votes", "region_votes",

@@ -24,7 +24,7 @@ EVENT_COLUMNS = ("topic string, partition int, offset long, broker_timestamp tim
                  "value binary, event_id string, election_id string, credential_sha256 string, "
                  "receipt string, "
                  "contests array<struct<contest_id:string,selections:array<string>>>, "
-                 "judged_at timestamp, malformed_because string")
+                 "judged_at timestamp, malformed_because string, channel string")
 
 
 def _tally(spark, order: list[int]) -> list[tuple]:
@@ -35,16 +35,16 @@ def _tally(spark, order: list[int]) -> list[tuple]:
         rows.append(("votes", 0, offset, T0, None, f"event-{index}", "e", credential,
                      f"receipt-{index}",
                      [("mayor", mayor), ("council", council)],
-                     T0 + timedelta(seconds=offset), None))
+                     T0 + timedelta(seconds=offset), None, "mail"))
     events = spark.createDataFrame(rows, EVENT_COLUMNS)
     elections = reference_frame(
         spark, [("e", "open", T0 - timedelta(hours=1), T0 + timedelta(hours=10))],
         [("e", "mayor", o, 1) for o in ("ann", "bob", "cy")]
         + [("e", "council", o, 2) for o in ("a", "b", "c")])
     voters = spark.createDataFrame(
-        [("e", h, v, r, "25-34", "female", False) for h, v, r in VOTERS],
+        [("e", h, v, r, "25-34", "female", False, None) for h, v, r in VOTERS],
         "election_id string, credential_sha256 string, voter_id string, region_id string, "
-        "age_band string, gender string, has_voted boolean")
+        "age_band string, gender string, has_voted boolean, party_id string")
     classified = classify(attach_voters(events, voters), elections)
     added = increments(outcomes(classified, elections).toArrow())
     return sorted((kind, *row) for kind, rows in added.items() if kind != "minute"

@@ -70,7 +70,8 @@ def test_an_honest_tally_passes_every_check_and_has_a_report(postgres_url, talli
          ["turnout ≤ registered voters"]),
         ("delete from ballots where ballot_id = (select ballot_id from ballots "
          "where election_id = %(e)s limit 1)", None,
-         ["one stored ballot per check-in"]),
+         ["every counted ballot reaches each contest on its ballot",
+          "one stored ballot per check-in"]),
         ("update rejected_events set topic = 'elsewhere' where topic = %(t)s",
          "update rejected_events set topic = %(t)s where topic = 'elsewhere'",
          ["counted + rejected events = events read"]),

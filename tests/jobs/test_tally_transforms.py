@@ -115,12 +115,12 @@ def test_an_api_ballot_is_judged_by_when_the_casting_api_took_it_in(spark):
 EVENT_COLUMNS = ("topic string, partition int, offset long, broker_timestamp timestamp, "
                  "value binary, event_id string, election_id string, credential_sha256 string, "
                  "contests array<struct<contest_id:string,selections:array<string>>>, "
-                 "judged_at timestamp, malformed_because string")
+                 "judged_at timestamp, malformed_because string, channel string")
 # Parsed events as ``outcomes`` takes them: with the receipt each carries.
 OUTCOME_EVENT_COLUMNS = EVENT_COLUMNS.replace("credential_sha256 string, ",
                                               "credential_sha256 string, receipt string, ")
 VOTERS = ("election_id string, credential_sha256 string, voter_id string, region_id string, "
-          "age_band string, gender string, has_voted boolean")
+          "age_band string, gender string, has_voted boolean, party_id string")
 
 
 def test_classify_gives_each_event_its_reason(spark):
@@ -128,7 +128,7 @@ def test_classify_gives_each_event_its_reason(spark):
 
     def event(offset, election, credential, contests, at=T, malformed=None):
         return ("votes", 0, offset, at, None, f"id{offset}", election, credential,
-                contests, at, malformed)
+                contests, at, malformed, "online")
 
     events = spark.createDataFrame(
         [
@@ -153,10 +153,10 @@ def test_classify_gives_each_event_its_reason(spark):
          ("draft", "scheduled", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))],
         [("e", "mayor", "ann", 1), ("e", "mayor", "bob", 1), ("draft", "mayor", "ann", 1)])
     voters = spark.createDataFrame(
-        [("e", "h1", "v1", "r1", "25-34", "female", False),
-         ("e", "h2", "v2", "r1", "65+", "male", True),
-         ("e", "h3", "v3", "r2", "18-24", "other", False),
-         ("draft", "h4", "v4", "r1", "18-24", "male", False)], VOTERS)
+        [("e", "h1", "v1", "r1", "25-34", "female", False, None),
+         ("e", "h2", "v2", "r1", "65+", "male", True, None),
+         ("e", "h3", "v3", "r2", "18-24", "other", False, None),
+         ("draft", "h4", "v4", "r1", "18-24", "male", False, None)], VOTERS)
 
     result = classify(attach_voters(events, voters), elections).select(
         "offset", "reason")
@@ -172,15 +172,15 @@ def test_contest_marks_count_blanks_undervotes_and_overvotes(spark):
     accepted = spark.createDataFrame(
         [
             ("votes", 0, 0, "e", "r1", "25-34", "female", T,
-             [("council", ["a", "b"]), ("mayor", ["a"])]),
+             [("council", ["a", "b"]), ("mayor", ["a"])], None),
             ("votes", 0, 1, "e", "r1", "25-34", "female", T,
-             [("council", ["a"]), ("mayor", ["a", "b"])]),
-            ("votes", 0, 2, "e", "r2", "25-34", "female", T, [("council", [])]),
-            ("votes", 0, 3, "e", "r2", "25-34", "female", T, [("council", ["a", "a"])]),
+             [("council", ["a"]), ("mayor", ["a", "b"])], None),
+            ("votes", 0, 2, "e", "r2", "25-34", "female", T, [("council", [])], None),
+            ("votes", 0, 3, "e", "r2", "25-34", "female", T, [("council", ["a", "a"])], None),
         ],
         "topic string, partition int, offset long, election_id string, region_id string, "
         "age_band string, gender string, judged_at timestamp, "
-        "contests array<struct<contest_id:string,selections:array<string>>>",
+        "contests array<struct<contest_id:string,selections:array<string>>>, party_id string",
     )
     elections = reference_frame(
         spark, [("e", "open", T, T)],
@@ -203,7 +203,7 @@ def test_a_closed_election_still_counts_ballots_received_before_its_close(spark)
 
     def event(offset, election, credential, at):
         return ("votes", 0, offset, at, None, f"id{offset}", election, credential, mayor, at,
-                None)
+                None, "online")
 
     events = spark.createDataFrame(
         [event(0, "draining", "h1", before),   # received before the close: counts
@@ -217,9 +217,9 @@ def test_a_closed_election_still_counts_ballots_received_before_its_close(spark)
          ("certified", "certified", datetime(2026, 11, 3, 7), after)],
         [("draining", "mayor", "ann", 1), ("certified", "mayor", "ann", 1)])
     voters = spark.createDataFrame(
-        [("draining", "h1", "v1", "r1", "25-34", "female", False),
-         ("draining", "h2", "v2", "r1", "25-34", "female", False),
-         ("certified", "h3", "v3", "r1", "25-34", "female", False)], VOTERS)
+        [("draining", "h1", "v1", "r1", "25-34", "female", False, None),
+         ("draining", "h2", "v2", "r1", "25-34", "female", False, None),
+         ("certified", "h3", "v3", "r1", "25-34", "female", False, None)], VOTERS)
 
     result = classify(attach_voters(events, voters), elections).select(
         "offset", "reason", "detail")
@@ -237,7 +237,7 @@ def test_increments_sum_every_aggregate_from_the_outcomes(spark):
 
     def event(offset, election, credential, contests, at=a_minute_later, malformed=None):
         return ("votes", 0, offset, at, None, f"id{offset}", election, credential,
-                f"receipt{offset}", contests, at, malformed)
+                f"receipt{offset}", contests, at, malformed, "online")
 
     events = spark.createDataFrame(
         [
@@ -256,10 +256,10 @@ def test_increments_sum_every_aggregate_from_the_outcomes(spark):
         [("e", "mayor", "ann", 1), ("e", "mayor", "bob", 1)]
         + [("e", "council", o, 2) for o in ("a", "b", "c")])
     voters = spark.createDataFrame(
-        [("e", "h1", "v1", "r1", "25-34", "female", False),
-         ("e", "h2", "v2", "r2", "65+", "male", False),
-         ("e", "h3", "v3", "r2", "65+", "male", False),
-         ("e", "h4", "v4", "r1", "25-34", "female", False)], VOTERS)
+        [("e", "h1", "v1", "r1", "25-34", "female", False, None),
+         ("e", "h2", "v2", "r2", "65+", "male", False, None),
+         ("e", "h3", "v3", "r2", "65+", "male", False, None),
+         ("e", "h4", "v4", "r1", "25-34", "female", False, None)], VOTERS)
 
     added = increments(outcomes(classify(attach_voters(events, voters), elections),
                                 elections).toArrow())
@@ -270,8 +270,16 @@ def test_increments_sum_every_aggregate_from_the_outcomes(spark):
                    ("e", "council", "c", 1), ("e", "mayor", "ann", 1)],
         "option_region": [("e", "council", "a", "r1", 1), ("e", "council", "b", "r1", 1),
                           ("e", "council", "c", "r2", 1), ("e", "mayor", "ann", "r1", 1)],
-        # (ballots, blank, undervote, overvote)
-        "contest": [("e", "council", 3, 1, 1, 0), ("e", "mayor", 3, 1, 0, 1)],
+        "option_method": [("e", "council", "a", "r1", "online", 1),
+                          ("e", "council", "b", "r1", "online", 1),
+                          ("e", "council", "c", "r2", "online", 1),
+                          ("e", "mayor", "ann", "r1", "online", 1)],
+        # (ballots, blank, undervote, overvote, off-ballot)
+        "contest": [("e", "council", 3, 1, 1, 0, 0), ("e", "mayor", 3, 1, 0, 1, 0)],
+        "contest_method": [("e", "council", "r1", "online", 1),
+                           ("e", "council", "r2", "online", 2),
+                           ("e", "mayor", "r1", "online", 1), ("e", "mayor", "r2", "online", 2)],
+        "region_method": [("e", "r1", "online", 1), ("e", "r2", "online", 2)],
         "region": [("e", "r1", 1), ("e", "r2", 2)],
         "demographic": [("e", "25-34", "female", 1), ("e", "65+", "male", 2)],
         "minute": [("e", datetime(2026, 11, 3, 9, 0, tzinfo=UTC), 1),
@@ -286,7 +294,7 @@ def test_a_ranked_contest_adds_each_distinct_ranking_per_region(spark):
 
     def event(offset, credential, ranking):
         return ("votes", 0, offset, at, None, f"id{offset}", "e", credential,
-                f"receipt{offset}", [("rcv", ranking)], at, None)
+                f"receipt{offset}", [("rcv", ranking)], at, None, "online")
 
     events = spark.createDataFrame(
         [event(0, "h1", ["b", "a"]), event(1, "h2", ["b", "a"]), event(2, "h3", ["a"]),
@@ -297,7 +305,7 @@ def test_a_ranked_contest_adds_each_distinct_ranking_per_region(spark):
         spark, [("e", "open", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))],
         [("e", "rcv", o, 3, "ranked") for o in ("a", "b", "c")])
     voters = spark.createDataFrame(
-        [("e", f"h{i}", f"v{i}", "r1" if i < 3 else "r2", "25-34", "female", False)
+        [("e", f"h{i}", f"v{i}", "r1" if i < 3 else "r2", "25-34", "female", False, None)
          for i in range(1, 5)], VOTERS)
 
     added = increments(outcomes(classify(attach_voters(events, voters), elections),
@@ -319,3 +327,57 @@ def test_an_empty_batch_has_no_increments(spark):
 
     assert per_event.num_rows == 0
     assert increments(per_event) == {}
+
+
+def test_a_contest_off_the_voters_ballot_is_marked_and_the_rest_of_the_ballot_counts(spark):
+    at = datetime(2026, 11, 3, 9, 0)
+
+    def event(offset, credential, contests, channel):
+        return ("votes", 0, offset, at, None, f"id{offset}", "e", credential,
+                f"receipt{offset}", contests, at, None, channel)
+
+    events = spark.createDataFrame(
+        [
+            # A ward-1 Civic voter: mayor, their ward and their primary.
+            event(0, "h1", [("mayor", ["ann"]), ("ward-1", ["x"]), ("civic", ["p"])], "mail"),
+            # A ward-2 Green voter marks ward 1 and the Civic primary: only the mayor counts.
+            event(1, "h2", [("mayor", ["bob"]), ("ward-1", ["x"]), ("civic", ["p"])],
+                  "in_person"),
+            # An unaffiliated ward-1 voter leaves their ward blank and marks nothing else.
+            event(2, "h3", [("mayor", ["ann"])], "online"),
+        ],
+        OUTCOME_EVENT_COLUMNS,
+    )
+    elections = reference_frame(
+        spark, [("e", "open", datetime(2026, 11, 3, 7), datetime(2026, 11, 3, 19))],
+        [("e", "mayor", "ann", 1, "plurality", None, None),
+         ("e", "mayor", "bob", 1, "plurality", None, None),
+         ("e", "ward-1", "x", 1, "plurality", ["w1", "w1-a"], None),
+         ("e", "civic", "p", 1, "plurality", None, "civic")])
+    voters = spark.createDataFrame(
+        [("e", "h1", "v1", "w1-a", "25-34", "female", False, "civic"),
+         ("e", "h2", "v2", "w2-a", "65+", "male", False, "greens"),
+         ("e", "h3", "v3", "w1-a", "65+", "male", False, None)], VOTERS)
+
+    per_event = outcomes(classify(attach_voters(events, voters), elections), elections)
+    marks = {(r.offset, m.contest_id): m.mark for r in per_event.collect() for m in r.marks}
+    added = increments(per_event.toArrow())
+
+    assert marks == {(0, "mayor"): "counted", (0, "ward-1"): "counted", (0, "civic"): "counted",
+                     (1, "mayor"): "counted", (1, "ward-1"): "off_ballot",
+                     (1, "civic"): "off_ballot",
+                     (2, "mayor"): "counted", (2, "ward-1"): "blank"}
+    # (ballots, blank, undervote, overvote, off-ballot): each contest's own electorate
+    assert sorted(added["contest"]) == [("e", "civic", 1, 0, 0, 0, 1),
+                                        ("e", "mayor", 3, 0, 0, 0, 0),
+                                        ("e", "ward-1", 2, 1, 0, 0, 1)]
+    assert sorted(added["option"]) == [("e", "civic", "p", 1), ("e", "mayor", "ann", 2),
+                                       ("e", "mayor", "bob", 1), ("e", "ward-1", "x", 1)]
+    assert sorted(added["option_method"]) == [
+        ("e", "civic", "p", "w1-a", "mail", 1), ("e", "mayor", "ann", "w1-a", "mail", 1),
+        ("e", "mayor", "ann", "w1-a", "online", 1),
+        ("e", "mayor", "bob", "w2-a", "in_person", 1), ("e", "ward-1", "x", "w1-a", "mail", 1)]
+    assert sorted(added["region_method"]) == [("e", "w1-a", "mail", 1),
+                                              ("e", "w1-a", "online", 1),
+                                              ("e", "w2-a", "in_person", 1)]
+    assert all(r["reason"] is None for r in per_event.toArrow().to_pylist())

@@ -12,7 +12,10 @@ PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Columns the casting API's role may use, and how (everything else: nothing).
 CASTING = {
     ("elections", "SELECT"): {"election_id", "status", "opens_at", "closes_at"},
-    ("voters", "SELECT"): {"election_id", "credential_sha256"},
+    # A voter's precinct and party: which contests are on their ballot (0018).
+    ("voters", "SELECT"): {"election_id", "credential_sha256", "region_id", "party_id"},
+    ("contests", "SELECT"): {"election_id", "contest_id", "district_region_id", "party_id"},
+    ("regions", "SELECT"): {"election_id", "region_id", "parent_region_id"},
     ("submissions", "INSERT"): {"event_id", "election_id", "receipt", "payload_sha256",
                                 "received_at", "payload", "topic"},
     ("submissions", "SELECT"): {"event_id", "election_id", "receipt", "payload_sha256",

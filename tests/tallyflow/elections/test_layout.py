@@ -26,9 +26,11 @@ def test_rows_in_ballot_order_become_each_elections_contests_in_that_order():
         "f": [ContestLayout("q", "yes_no", ("yes",), 1)],
     }
     assert option_rows(layouts) == [
-        ("e", "mayor", "bob", 1, "plurality"), ("e", "mayor", "ann", 1, "plurality"),
-        ("e", "parks", "lake", 2, "approval"), ("e", "parks", "dogs", 2, "approval"),
-        ("f", "q", "yes", 1, "yes_no")]
+        ("e", "mayor", "bob", 1, "plurality", None, None),
+        ("e", "mayor", "ann", 1, "plurality", None, None),
+        ("e", "parks", "lake", 2, "approval", ["w1", "w1-a"], None),
+        ("e", "parks", "dogs", 2, "approval", ["w1", "w1-a"], None),
+        ("f", "q", "yes", 1, "yes_no", None, None)]
 
 
 def test_the_stored_ballot_follows_the_definitions_order_and_limits(postgres_url, new_election):
