@@ -3,7 +3,9 @@
 Routes (described in ``docs/openapi.yaml``, served at ``/api/v1/openapi.json``):
 
 - ``POST /api/v1/elections/{election_id}/ballots``: 202 with a receipt; 400, 403, 404,
-  409, 413, 415, 429 (with ``Retry-After``).
+  409, 413, 415, 422 (a contest not on the voter's ballot), 429 (with ``Retry-After``).
+- ``POST /api/v1/elections/{election_id}/ballot-style`` with ``{"credential": ...}``: the
+  contests on that voter's ballot; 400, 403, 404, 413, 415, 429.
 - ``GET /api/v1/receipts/{receipt}``: whether that ballot was counted.
 - ``GET /api/v1/elections/{election_id}/results`` (JSON; ``?level=precinct`` adds every
   contest precinct by precinct) and ``.../results.csv``: the results the site shows, from
@@ -50,6 +52,13 @@ def _rate_limit() -> ClientRateLimit:
     return ClientRateLimit(get_settings().cast_rate_per_minute)
 
 
+@functools.cache
+def _style_rate_limit() -> ClientRateLimit:
+    """Ballot-style look-ups, as many as ballots but counted apart: a voter looks up their
+    ballot, then casts it."""
+    return ClientRateLimit(get_settings().cast_rate_per_minute)
+
+
 def _client() -> str:
     """Who is casting, for the rate limit: the peer's address (no proxy is trusted)."""
     return (request.remote_addr if has_request_context() else None) or "local"
@@ -76,9 +85,10 @@ def _body_over_the_site_limit(_error) -> Response:
     return _json(_too_large())
 
 
-@api.post("/elections/<election_id>/ballots")
-def cast_ballot(election_id: str) -> Response:
-    wait = _rate_limit().wait(_client())
+def _json_body(limit: ClientRateLimit) -> bytes | Response:
+    """The request's JSON body, or the answer refusing it: too many requests from this
+    client (429), not JSON (415) or too large (413)."""
+    wait = limit.wait(_client())
     if wait:
         return _json(_too_fast(wait), headers={"Retry-After": str(wait)})
     if request.mimetype != "application/json":
@@ -91,12 +101,43 @@ def cast_ballot(election_id: str) -> Response:
     body = request.get_data(cache=False)  # chunked: the site's MAX_CONTENT_LENGTH holds
     if len(body) > MAX_BALLOT_BYTES:
         return _json(_too_large())
+    return body
+
+
+@api.post("/elections/<election_id>/ballots")
+def cast_ballot(election_id: str) -> Response:
+    body = _json_body(_rate_limit())
+    if isinstance(body, Response):
+        return body
     return _json(_caster().cast(election_id, body))
+
+
+@api.post("/elections/<election_id>/ballot-style")
+def ballot_style(election_id: str) -> Response:
+    """The contests on the ballot of the voter whose credential the body names."""
+    body = _json_body(_style_rate_limit())
+    if isinstance(body, Response):
+        return body
+    try:
+        credential = json.loads(body).get("credential")
+    except (ValueError, AttributeError, RecursionError):
+        return _bad_request("Not a credential",
+                            'the body is a JSON object: {"credential": "<32 hex characters>"}')
+    return _json(casting.ballot_style(get_settings().database_url, election_id, credential))
 
 
 def receipt_answer(receipt: str) -> tuple[int, dict]:
     """``GET /receipts/{receipt}``'s status and body, for the site's verify page too."""
     answer = casting.receipt_status(get_settings().database_url, receipt)
+    return answer.status, answer.body
+
+
+def ballot_style_answer(election_id: str, credential: str) -> tuple[int, dict]:
+    """``POST /elections/{id}/ballot-style``'s status and body, for the site's vote page."""
+    wait = _style_rate_limit().wait(_client())
+    if wait:
+        return 429, _too_fast(wait).body
+    answer = casting.ballot_style(get_settings().database_url, election_id, credential)
     return answer.status, answer.body
 
 

@@ -152,6 +152,28 @@ def contest_electorates(ballots: DataFrame, layout: DataFrame) -> DataFrame:
             .agg(F.sum("count").alias("ballots")))
 
 
+def _contest_counts(marks: DataFrame, electorates: DataFrame,
+                    layout: DataFrame) -> DataFrame:
+    """Per contest: its ballots (its electorate's), blanks among them, under- and
+    overvotes, and off-ballot marks."""
+    marked = marks.groupBy("contest_id").agg(
+        F.count_if(~F.col("mark").isin("blank", "off_ballot")).alias("marked"),
+        F.count_if(F.col("mark") == "undervote").alias("undervote"),
+        F.count_if(F.col("mark") == "overvote").alias("overvote"),
+        F.count_if(F.col("mark") == "off_ballot").alias("off_ballot"),
+    )
+    return layout.join(
+        electorates.groupBy("contest_id").agg(F.sum("ballots").alias("ballots")),
+        "contest_id", "left").join(marked, "contest_id", "left").select(
+        "contest_id",
+        F.coalesce("ballots", F.lit(0)).alias("ballots"),
+        (F.coalesce("ballots", F.lit(0)) - F.coalesce("marked", F.lit(0))).alias("blank"),
+        F.coalesce("undervote", F.lit(0)).alias("undervote"),
+        F.coalesce("overvote", F.lit(0)).alias("overvote"),
+        F.coalesce("off_ballot", F.lit(0)).alias("off_ballot"),
+    )
+
+
 def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
     """One row per result cell from the ballots: option, option_region, option_method,
     contest_* counts, contest_method and, for a ranked contest, the ballots of each
@@ -171,22 +193,7 @@ def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
     by_option = option_region.groupBy("contest_id", "option_id").agg(
         F.sum("count").alias("count"))
     electorates = contest_electorates(ballots, layout)
-    marked = marks.groupBy("contest_id").agg(
-        F.count_if(~F.col("mark").isin("blank", "off_ballot")).alias("marked"),
-        F.count_if(F.col("mark") == "undervote").alias("undervote"),
-        F.count_if(F.col("mark") == "overvote").alias("overvote"),
-        F.count_if(F.col("mark") == "off_ballot").alias("off_ballot"),
-    )
-    per_contest = layout.join(
-        electorates.groupBy("contest_id").agg(F.sum("ballots").alias("ballots")),
-        "contest_id", "left").join(marked, "contest_id", "left").select(
-        "contest_id",
-        F.coalesce("ballots", F.lit(0)).alias("ballots"),
-        (F.coalesce("ballots", F.lit(0)) - F.coalesce("marked", F.lit(0))).alias("blank"),
-        F.coalesce("undervote", F.lit(0)).alias("undervote"),
-        F.coalesce("overvote", F.lit(0)).alias("overvote"),
-        F.coalesce("off_ballot", F.lit(0)).alias("off_ballot"),
-    )
+    per_contest = _contest_counts(marks, electorates, layout)
     rankings = marks.where(F.col("ranked") & ~F.col("mark").isin("blank", "off_ballot")).groupBy(
         "contest_id", "region_id", F.to_json("selections").alias("ranking")).count()
     return (

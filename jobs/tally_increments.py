@@ -49,18 +49,7 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
             rejected.schema.get_field_index("election_id"), "election_id",
             pc.fill_null(rejected.column("election_id"), "")), ["election_id", "reason"]),
     }
-    marks_column = accepted.column("marks").combine_chunks()
-    marks = pc.list_flatten(marks_column)
-    owner = pc.list_parent_indices(marks_column)
-    contests = pa.table({
-        "election_id": accepted.column("election_id").take(owner),
-        "region_id": accepted.column("region_id").take(owner),
-        "vote_method": accepted.column("vote_method").take(owner),
-        "contest_id": pc.struct_field(marks, "contest_id"),
-        "mark": pc.struct_field(marks, "mark"),
-        "selections": pc.struct_field(marks, "selections"),
-        "ranked": pc.struct_field(marks, "ranked"),
-    })
+    contests = _contest_marks(accepted)
     by_kind["contest"] = _contest_totals(contests)
     by_kind["contest_method"] = _count(
         contests.filter(pc.not_equal(contests.column("mark"), "off_ballot")),
@@ -79,6 +68,24 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
     by_kind["ranking"] = _rankings(contests)
     by_kind["ranking_contest"] = _summed(by_kind["ranking"])
     return {kind: rows for kind, rows in by_kind.items() if rows}
+
+
+def _contest_marks(accepted: pa.Table) -> pa.Table:
+    """One row per counted ballot × contest mark, with the ballot's cell and method."""
+    import pyarrow.compute as pc
+
+    marks_column = accepted.column("marks").combine_chunks()
+    marks = pc.list_flatten(marks_column)
+    owner = pc.list_parent_indices(marks_column)
+    return pa.table({
+        "election_id": accepted.column("election_id").take(owner),
+        "region_id": accepted.column("region_id").take(owner),
+        "vote_method": accepted.column("vote_method").take(owner),
+        "contest_id": pc.struct_field(marks, "contest_id"),
+        "mark": pc.struct_field(marks, "mark"),
+        "selections": pc.struct_field(marks, "selections"),
+        "ranked": pc.struct_field(marks, "ranked"),
+    })
 
 
 def _contest_totals(contests: pa.Table) -> list[tuple]:

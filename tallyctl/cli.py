@@ -161,7 +161,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from tallyflow.elections.definition import DefinitionError
     from tallyflow.elections.store import ElectionError
     from tallyflow.rctab import RctabError
-    from tallyflow.registrations.roll import RollFileError
+    from tallyflow.registrations.roll_import import RollFileError
     from tallyflow.tabulation.ranked import RankedError
     from tallyflow.votes.simulator import SimulationError
 

@@ -179,15 +179,15 @@ def cmd_registrations_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_registrations_import(settings: Settings, args: argparse.Namespace) -> int:
-    from tallyflow.registrations import roll
+    from tallyflow.registrations import roll, roll_import
 
     if args.credentials_out:
         roll.require_test_mode(settings.database_url, args.election)
     sink = roll.credentials_file_sink(Path(args.credentials_out)) if args.credentials_out else None
     update, close = _progress_bar("loading voters", "voter")
     try:
-        report = roll.import_roll(settings.database_url, args.election, args.file,
-                                  credentials_sink=sink, progress=update, actor="cli")
+        report = roll_import.import_roll(settings.database_url, args.election, args.file,
+                                         credentials_sink=sink, progress=update, actor="cli")
     finally:
         close()
     print(f"loaded {report.loaded:,} voters from {report.source_name}; "

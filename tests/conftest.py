@@ -298,3 +298,18 @@ def ballot_body(credential: str, region: str, **extra) -> dict:
     return {"event_id": str(uuid.uuid4()), "credential": credential, "region_id": region,
             "contests": [{"contest_id": "mayor", "selections": ["dana-moss"]},
                          {"contest_id": "council", "selections": ["hana-ito"]}], **extra}
+
+
+@pytest.fixture
+def open_primary(postgres_url, new_election, tmp_path):
+    """The two-ward primary example (district contests and two party primaries), open now,
+    with 300 voters: (election, [(voter, credential, region, party)])."""
+    from tallyflow import db
+
+    election = new_election("two-ward-primary.json")
+    issued = open_for_voting(postgres_url, election.election_id, 300, 9, tmp_path)
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id, party_id from voters where election_id = %s",
+                    (election.election_id,))
+        styles = {voter: (region, party) for voter, region, party in cur.fetchall()}
+    return election, [(v, c, *styles[v]) for v, c in issued]

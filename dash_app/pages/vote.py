@@ -1,8 +1,11 @@
-"""Vote: a simple ballot. The voter enters their credential, marks the contests and casts
-the ballot through the casting API; the page shows the receipt and how to verify it.
+"""Vote: a simple ballot. The voter enters their credential, which shows their ballot (the
+contests of their precinct and party), marks the contests and casts the ballot through
+the casting API; the page shows the receipt and how to verify it.
 
-The ballot goes through the casting API's own code (``dash_app.api.cast_answer``), as a
-``POST /api/v1/elections/{id}/ballots`` would; the layout of the ballot (contests,
+Which contests are on the voter's ballot comes from the casting API's own code
+(``dash_app.api.ballot_style_answer``, as ``POST /api/v1/elections/{id}/ballot-style``),
+and the ballot goes through it too (``dash_app.api.cast_answer``, as a
+``POST /api/v1/elections/{id}/ballots`` would); the layout of the ballot (contests,
 options, precincts) is read through the site's read-only role.
 """
 
@@ -14,10 +17,15 @@ import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 from dash_app import queries
-from dash_app.api import cast_answer
+from dash_app.api import ballot_style_answer, cast_answer
 from tallyflow.settings import get_settings
+from tallyflow.votes.event import CREDENTIAL_TEXT
 
 dash.register_page(__name__, path="/vote", name="Vote", title="Vote")
+
+# What the page shows in place of the contests until a credential is typed: each voter
+# sees their own ballot, the contests of their precinct and party.
+CREDENTIAL_NOTE = "Enter your credential to see your ballot."
 
 
 def layout(election: str = "", **_query) -> html.Div:
@@ -40,23 +48,27 @@ def layout(election: str = "", **_query) -> html.Div:
         dcc.Input(id="vote-credential", type="password", maxLength=32,
                   style={"width": "100%", "fontFamily": "monospace"}),
         html.Div(id="vote-ballot"),
+        html.Div(html.P(CREDENTIAL_NOTE), id="vote-contests"),
         html.Button("Cast my ballot", id="vote-cast", n_clicks=0),
         dcc.Store(id="vote-event-id", data=str(uuid.uuid4())),
         html.Div(id="vote-answer", role="status"),
     ])
 
 
-def ballot_form(ballot: dict) -> html.Div:
-    """The contests as form fields: one choice, or up to N, or yes/no."""
-    fields: list = [
-        html.Fieldset([
-            html.Legend("Your polling place"),
-            dcc.RadioItems(id="vote-precinct", inline=True,
-                           options=[{"label": p["name"], "value": p["region_id"]}
-                                    for p in ballot["precincts"]]),
-        ]),
-    ]
-    for contest in ballot["contests"]:
+def ballot_form(ballot: dict) -> html.Fieldset:
+    """Where the voter votes: the election's precincts as one group of radio buttons."""
+    return html.Fieldset([
+        html.Legend("Your polling place"),
+        dcc.RadioItems(id="vote-precinct", inline=True,
+                       options=[{"label": p["name"], "value": p["region_id"]}
+                                for p in ballot["precincts"]]),
+    ])
+
+
+def contest_fields(contests: list[dict]) -> html.Div:
+    """The contests as form fields: one choice, or up to N, or yes/no, or a ranking."""
+    fields: list = []
+    for contest in contests:
         choices = [{"label": o["name"] + (f" ({o['party']})" if o["party"] else ""),
                     "value": o["option_id"]} for o in contest["options"]]
         field_id = {"type": "vote-contest", "contest": contest["contest_id"]}
@@ -114,6 +126,30 @@ def show_ballot(election_id: str | None):
     if ballot is None:
         return html.P("No such election.")
     return ballot_form(ballot)
+
+
+def voters_contests(ballot: dict, on_ballot: list[str]) -> list[dict]:
+    """The contests of ``ballot`` (``queries.ballot_layout``) whose ids are ``on_ballot``,
+    in ballot order."""
+    wanted = set(on_ballot)
+    return [c for c in ballot["contests"] if c["contest_id"] in wanted]
+
+
+@callback(Output("vote-contests", "children"), Input("vote-election", "value"),
+          Input("vote-credential", "value"))
+def show_contests(election_id: str | None, credential: str | None):
+    """The contests on the ballot of the voter whose credential is typed, once it is one."""
+    credential = (credential or "").strip().lower()
+    if not election_id or not CREDENTIAL_TEXT.fullmatch(credential):
+        return html.P(CREDENTIAL_NOTE)
+    status, body = ballot_style_answer(election_id, credential)
+    if status != 200:
+        return answer_text(status, body)
+    ballot = queries.ballot_layout(get_settings().site_database_url, election_id)
+    contests = voters_contests(ballot, body["contests"]) if ballot else []
+    if not contests:
+        return html.P("There is no contest on your ballot.")
+    return contest_fields(contests)
 
 
 def ballot_body(credential: str, precinct: str | None, marks: dict[str, object],

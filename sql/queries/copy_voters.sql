@@ -6,6 +6,7 @@ copy voters (
     gender,
     region_id,
     registered_on,
-    credential_sha256
+    credential_sha256,
+    party_id
 )
 from stdin with (format csv)

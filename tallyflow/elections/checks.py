@@ -1,5 +1,6 @@
 """What an election definition must hold beyond its JSON Schema: every problem at once, each
-as ``path: reason`` (e.g. ``contests[1].options[3].party: unknown party 'xyz'``)."""
+as ``path: reason`` (e.g. ``contests[1].options[3].party: unknown party 'xyz'``,
+``contests[2].district: unknown region 'ward-9'``)."""
 
 from __future__ import annotations
 
@@ -123,8 +124,10 @@ def rule_errors(raw: dict) -> list[str]:
     contests = _items(raw, "contests")
     errors += _duplicates(contests, "id", "contests", "contest id")
     party_ids = {p.get("id") for _, p in parties}
+    region_ids = {r.get("id") for _, r in _items(raw, "regions")}
     for c, contest in contests:
         errors += _contest_errors(f"contests[{c}]", contest, party_ids)
+        errors += _ballot_style_errors(f"contests[{c}]", contest, region_ids, party_ids)
     return errors
 
 
@@ -180,4 +183,24 @@ def _contest_errors(at: str, contest: dict, party_ids: set) -> list[str]:
         party = option.get("party")
         if party is not None and party not in party_ids:
             errors.append(f"{at}.options[{i}].party: unknown party {party!r}")
+    return errors
+
+
+def _ballot_style_errors(at: str, contest: dict, region_ids: set, party_ids: set) -> list[str]:
+    """A district contest's region and a primary's party exist; a primary's candidates are
+    of its party (a candidate without a party is allowed)."""
+    errors: list[str] = []
+    district, party = contest.get("district"), contest.get("party")
+    if district is not None and district not in region_ids:
+        errors.append(f"{at}.district: unknown region {district!r}")
+    if party is None:
+        return errors
+    if party not in party_ids:
+        return [*errors, f"{at}.party: unknown party {party!r}"]
+    for i, option in _items(contest, "options"):
+        candidate_party = option.get("party")
+        # An unknown party is already named by ``_contest_errors``.
+        if candidate_party in party_ids and candidate_party != party:
+            errors.append(f"{at}.options[{i}].party: {candidate_party!r} is not the party of "
+                          f"this primary ({party!r})")
     return errors

@@ -2,7 +2,8 @@
 
 The structure is checked against ``schemas/election.schema.json``; cross-references and rules
 a schema cannot express (a candidate's party exists, closing comes after opening, enough
-options for the seats) are checked here. Every problem is reported at once, each as
+options for the seats, a district contest's region and a primary's party exist) are
+checked here. Every problem is reported at once, each as
 ``path: reason``, e.g. ``contests[1].options[3].party: unknown party 'xyz'``.
 """
 
@@ -81,6 +82,10 @@ class Contest:
     options: tuple[Option, ...]
     seats: int = 1
     threshold: Fraction | None = None
+    # Its ballot style: on the ballot of the voters of this region and below (None: of
+    # every region) and of this party's voters (a primary; None: of every voter).
+    district: str | None = None
+    party: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,8 @@ def _build(raw: dict) -> Election:
                 options=tuple(sorted(options, key=lambda o: o.ballot_order)),
                 seats=c.get("seats", 1),
                 threshold=parse_threshold(c["threshold"]) if "threshold" in c else None,
+                district=c.get("district"),
+                party=c.get("party"),
             )
         )
     return Election(

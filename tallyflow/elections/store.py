@@ -81,7 +81,7 @@ def create_election(url: str, election: Election, *, actor: str = "api") -> str:
             db.query("insert_contests"),
             [
                 (eid, c.contest_id, c.title, c.kind, c.seats,
-                 _fraction_text(c.threshold), c.ballot_order)
+                 _fraction_text(c.threshold), c.ballot_order, c.district, c.party)
                 for c in election.contests
             ],
         )

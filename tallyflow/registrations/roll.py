@@ -1,13 +1,21 @@
-"""The voter roll: load it with COPY, import it from CSV, issue credentials, fingerprint it.
+"""The voter roll: load it with COPY, seed it, issue credentials, fingerprint it (a CSV
+file is imported by :mod:`tallyflow.registrations.roll_import`).
 
 Credentials are 128 random bits written as 32 hex characters. Only their SHA-256 is stored;
 plaintext goes only to a ``credentials_sink`` the caller provides (a file for the simulator
 and tests; a mailing run in a real deployment).
 
+A voter may be affiliated with a party (``party_id``; null: none), for party primaries:
+seeding affiliates voters when the election holds a primary, and an imported file may have
+a ``party`` column. Whenever the roll is loaded, each region's registered voters and each
+contest's electorate (the voters whose ballot carries it) are counted again.
+
 The roll's fingerprint is the SHA-256 of its canonical text: one tab-separated line per
 voter (voter_id, full_name, birth_date, gender, region_id, registered_on, in PostgreSQL's
-text COPY format), ordered by voter_id byte by byte. Credentials are not part of it, so the
-same seed gives the same fingerprint.
+text COPY format; a 7th field, the party, only for a voter affiliated with one), ordered
+by voter_id byte by byte. A roll without affiliations has the fingerprint it had before
+parties were part of the roll. Credentials are not part of it, so the same seed gives the
+same fingerprint.
 """
 
 from __future__ import annotations
@@ -16,8 +24,8 @@ import csv
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date
 from pathlib import Path
 
@@ -26,17 +34,17 @@ from psycopg2.extras import execute_values
 
 from tallyflow import db
 from tallyflow.elections.audit import record_audit
+from tallyflow.elections.layout import ballot_layouts
 from tallyflow.elections.store import ElectionNotReady, UnknownElection
-from tallyflow.registrations.synthetic import ROLL_COLUMNS, PrecinctWeight, synthetic_roll
+from tallyflow.registrations.synthetic import (
+    PARTY_COLUMN,
+    ROLL_COLUMNS,
+    PrecinctWeight,
+    synthetic_roll,
+)
 from tallyflow.votes.event import credential_sha256
 
 CHUNK_ROWS = 100_000
-GENDER_CODES = {
-    "female": "female", "f": "female",
-    "male": "male", "m": "male",
-    "other": "other", "x": "other",
-    "unknown": "unknown", "u": "unknown",
-}
 
 Progress = Callable[[int, int], None]
 CredentialsSink = Callable[[list[tuple[str, str]]], None]
@@ -57,6 +65,8 @@ class ElectionRoll:
     election_day: date
     voting_age: int
     precincts: tuple[PrecinctWeight, ...]
+    parties: frozenset[str] = frozenset()  # a voter may be affiliated with one of these
+    primary_parties: tuple[str, ...] = ()  # the parties holding a primary
 
 
 def election_roll(cur, election_id: str) -> ElectionRoll:
@@ -67,10 +77,15 @@ def election_roll(cur, election_id: str) -> ElectionRoll:
     status, opens_at, voting_age = row
     cur.execute(db.query("precincts"), {"election_id": election_id})
     precincts = tuple(PrecinctWeight(region_id, population) for region_id, population in cur)
-    return ElectionRoll(election_id, status, opens_at.astimezone(UTC).date(), voting_age, precincts)
+    cur.execute(db.query("election_party_ids"), {"election_id": election_id})
+    parties = frozenset(party_id for (party_id,) in cur)
+    cur.execute(db.query("primary_party_ids"), {"election_id": election_id})
+    primary_parties = tuple(party_id for (party_id,) in cur)
+    return ElectionRoll(election_id, status, opens_at.astimezone(UTC).date(), voting_age,
+                        precincts, parties, primary_parties)
 
 
-def _require_editable(roll: ElectionRoll) -> None:
+def require_editable(roll: ElectionRoll) -> None:
     if roll.status not in ("draft", "scheduled"):
         raise ElectionNotReady(
             f"election {roll.election_id!r} is {roll.status}: its voter roll is frozen"
@@ -85,6 +100,8 @@ def _copy_voters(cur, election_id: str, voters: pd.DataFrame,
     frame = voters.loc[:, list(ROLL_COLUMNS)].copy()
     frame.insert(0, "election_id", election_id)
     frame["credential_sha256"] = ["\\x" + credential_sha256(c) for c in credentials]
+    # An empty field is null: no party.
+    frame[PARTY_COLUMN] = voters.get(PARTY_COLUMN)
     buffer = io.StringIO()
     frame.to_csv(buffer, header=False, index=False, date_format="%Y-%m-%d")
     buffer.seek(0)
@@ -102,15 +119,17 @@ def load_roll(
     actor: str = "api",
     action: str = "load_roll",
 ) -> int:
-    """Add ``voters`` (columns :data:`ROLL_COLUMNS`) to an election's roll in one transaction.
+    """Add ``voters`` (columns :data:`ROLL_COLUMNS`, and optionally :data:`PARTY_COLUMN`)
+    to an election's roll in one transaction.
 
-    With ``replace`` the existing roll is deleted first. Each region's registered count is
-    recounted from the roll. Returns the number of voters loaded.
+    With ``replace`` the existing roll is deleted first. Each region's registered count and
+    each contest's electorate are recounted from the roll. Returns the number of voters
+    loaded.
     """
     total = len(voters)
     with db.connection(url) as conn, conn.cursor() as cur:
         roll = election_roll(cur, election_id)
-        _require_editable(roll)
+        require_editable(roll)
         cur.execute(db.query("lock_roll"), {"election_id": election_id})
         if replace:
             cur.execute(db.query("delete_roll"), {"election_id": election_id})
@@ -120,6 +139,7 @@ def load_roll(
             if progress:
                 progress(min(start + CHUNK_ROWS, total), total)
         cur.execute(db.query("set_registered_counts"), {"election_id": election_id})
+        count_contest_electorates(cur, election_id)
         cur.execute(db.query("touch_registrations"), {"election_id": election_id})
         record_audit(cur, election_id, action, actor, "ok", {"voters": total, "replace": replace})
     return total
@@ -142,7 +162,7 @@ def seed_registrations(
     """
     with db.connection(url) as conn, conn.cursor() as cur:
         roll = election_roll(cur, election_id)
-        _require_editable(roll)
+        require_editable(roll)
         cur.execute(db.query("registered_voters"), {"election_id": election_id})
         existing = cur.fetchone()[0]
     if existing and not replace:
@@ -151,155 +171,54 @@ def seed_registrations(
             f"seed with replace (--replace) to start over"
         )
     frame = synthetic_roll(roll.precincts, voters, election_day=roll.election_day,
-                           voting_age=roll.voting_age, seed=seed)
+                           voting_age=roll.voting_age, seed=seed,
+                           primary_parties=roll.primary_parties)
     return load_roll(url, election_id, frame, replace=replace, credentials_sink=credentials_sink,
                      progress=progress, actor=actor, action="seed")
 
 
-class _Sha256Writer:
+def count_contest_electorates(cur, election_id: str) -> None:
+    """Set each contest's ``registered_voters``: the voters on the roll whose ballot carries
+    it, by the one rule of ballot styles (``ContestLayout.on_ballot``)."""
+    contests = ballot_layouts(cur, [election_id]).get(election_id, [])
+    cur.execute(db.query("roll_ballot_styles"), {"election_id": election_id})
+    styles = cur.fetchall()
+    execute_values(cur, db.query("set_contest_electorates"), [
+        (election_id, contest.contest_id,
+         sum(voters for region_id, party_id, voters in styles
+             if contest.on_ballot(region_id, party_id)))
+        for contest in contests])
+
+
+class _CanonicalRollDigest:
+    """SHA-256 of the canonical roll, from ``canonical_roll``'s COPY text: a line whose 7th
+    field, the party, is null (``\\N``) is hashed without it."""
+
+    NO_PARTY = b"\t\\N\n"
+
     def __init__(self) -> None:
         self.digest = hashlib.sha256()
+        self.partial = b""
 
     def write(self, chunk: bytes | str) -> int:
-        self.digest.update(chunk.encode() if isinstance(chunk, str) else chunk)
+        text = self.partial + (chunk.encode() if isinstance(chunk, str) else chunk)
+        lines = text.split(b"\n")
+        self.partial = lines.pop()
+        for line in lines:
+            line += b"\n"
+            if line.endswith(self.NO_PARTY):
+                line = line[: -len(self.NO_PARTY)] + b"\n"
+            self.digest.update(line)
         return len(chunk)
 
 
 def roll_fingerprint(url: str, election_id: str) -> str:
     """SHA-256 (hex) of the canonical voter roll; see the module docstring."""
-    writer = _Sha256Writer()
+    writer = _CanonicalRollDigest()
     with db.connection(url) as conn, conn.cursor() as cur:
         statement = cur.mogrify(db.query("canonical_roll"), {"election_id": election_id})
         cur.copy_expert(statement.decode(), writer)
     return writer.digest.hexdigest()
-
-
-# -- CSV import ---------------------------------------------------------------------------
-
-
-class RollFileError(ValueError):
-    """The whole file is unusable (unreadable, or missing columns)."""
-
-
-@dataclass
-class ImportReport:
-    source_name: str
-    loaded: int = 0
-    quarantined: list[tuple[int, str]] = field(default_factory=list)
-
-
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
-def _age_on(day: date, birth: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def _row_problem(row: dict, width: int, roll: ElectionRoll, precincts: set[str],
-                 seen: set[str]) -> str | None:
-    """Why a row cannot be loaded, or None. Fills in normalised values on success."""
-    extra = row.get(None) or []
-    present = sum(v is not None for k, v in row.items() if k is not None)
-    if extra or present < width:
-        return f"has {present + len(extra)} fields, the header has {width}"
-    if any("\ufffd" in v for v in row.values() if isinstance(v, str)):
-        return "is not valid UTF-8"
-    missing = [c for c in ROLL_COLUMNS if not (row.get(c) or "").strip()]
-    if missing:
-        return f"{', '.join(missing)}: must not be empty"
-    voter_id = row["voter_id"].strip()
-    if voter_id in seen:
-        return f"voter_id {voter_id!r} appears more than once on the roll"
-    birth = _parse_date(row["birth_date"])
-    if birth is None:
-        return f"birth_date {row['birth_date']!r} is not a date (use YYYY-MM-DD)"
-    registered = _parse_date(row["registered_on"])
-    if registered is None:
-        return f"registered_on {row['registered_on']!r} is not a date (use YYYY-MM-DD)"
-    gender = GENDER_CODES.get(row["gender"].strip().lower())
-    if gender is None:
-        return f"gender {row['gender']!r} is not one of female, male, other, unknown"
-    if row["region_id"].strip() not in precincts:
-        return f"region_id {row['region_id']!r} is not a precinct of this election"
-    if _age_on(roll.election_day, birth) < roll.voting_age:
-        return (f"under the voting age of {roll.voting_age} on election day "
-                f"{roll.election_day.isoformat()}")
-    if registered > roll.election_day:
-        return f"registered_on {registered.isoformat()} is after election day"
-    if registered < birth:
-        return "registered_on is before birth_date"
-    row.update(voter_id=voter_id, full_name=row["full_name"].strip(), birth_date=birth,
-               registered_on=registered, gender=gender, region_id=row["region_id"].strip())
-    seen.add(voter_id)
-    return None
-
-
-def _raw_text(values: Iterable[str | None]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
-
-
-def import_roll(
-    url: str,
-    election_id: str,
-    path: str | Path,
-    *,
-    credentials_sink: CredentialsSink | None = None,
-    progress: Progress | None = None,
-    actor: str = "api",
-) -> ImportReport:
-    """Add the voters of a CSV file (header: :data:`ROLL_COLUMNS`) to an election's roll.
-
-    Rows that cannot be loaded go to ``quarantined_registrations`` with their line number
-    and reason; the good rows load. Nothing is dropped silently.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise RollFileError(f"{path}: no such file")
-    report = ImportReport(source_name=path.name)
-    with db.connection(url) as conn, conn.cursor() as cur:
-        roll = election_roll(cur, election_id)
-        _require_editable(roll)
-        cur.execute(db.query("roll_voter_ids"), {"election_id": election_id})
-        seen = {voter_id for (voter_id,) in cur}
-    precincts = {p.region_id for p in roll.precincts}
-
-    good, bad = [], []
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in ROLL_COLUMNS if c not in header]
-        if missing:
-            raise RollFileError(
-                f"{path.name}: missing column(s) {', '.join(missing)}; the header must have "
-                f"{', '.join(ROLL_COLUMNS)}"
-            )
-        reader.fieldnames = header
-        for row in reader:
-            raw = _raw_text([row[h] for h in header] + list(row.get(None) or []))
-            problem = _row_problem(row, len(header), roll, precincts, seen)
-            if problem:
-                bad.append((reader.line_num, raw, problem))
-            else:
-                good.append({c: row[c] for c in ROLL_COLUMNS})
-
-    if bad:
-        with db.connection(url) as conn, conn.cursor() as cur:
-            execute_values(
-                cur,
-                db.query("insert_quarantined_registrations"),
-                [(election_id, path.name, line, raw, reason) for line, raw, reason in bad],
-            )
-    report.quarantined = [(line, reason) for line, _raw, reason in bad]
-    frame = pd.DataFrame(good, columns=list(ROLL_COLUMNS))
-    report.loaded = load_roll(url, election_id, frame, credentials_sink=credentials_sink,
-                              progress=progress, actor=actor, action="import_roll")
-    return report
 
 
 def credentials_file_sink(path: Path) -> CredentialsSink:

@@ -6,6 +6,10 @@
 - Names are drawn from name pools with a middle initial; a drawn person who would repeat
   another's name, birth date and region is redrawn, so a seeded roll has no likely
   duplicates and the duplicate check only fires on real ones.
+- Party affiliation (``party_id``), for party primaries: when the election holds any, 70 %
+  of the voters are affiliated with one of the parties holding one (in equal shares), the
+  rest with none; otherwise no one is. It is drawn last, so the other columns are the same
+  with or without primaries.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ import numpy as np
 import pandas as pd
 
 ROLL_COLUMNS = ("voter_id", "full_name", "birth_date", "gender", "region_id", "registered_on")
+
+# A voter's party affiliation (null: none), beside the columns every roll has.
+PARTY_COLUMN = "party_id"
+AFFILIATED_SHARE = 0.7
 
 GENDERS = ("female", "male", "other", "unknown")
 GENDER_SHARES = (0.506, 0.487, 0.005, 0.002)
@@ -85,8 +93,11 @@ def synthetic_roll(
     election_day: date,
     voting_age: int = 18,
     seed: int = 0,
+    primary_parties: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """One row per voter with :data:`ROLL_COLUMNS`; the same inputs give the same rows."""
+    """One row per voter with :data:`ROLL_COLUMNS` and :data:`PARTY_COLUMN` (affiliated
+    with one of ``primary_parties``, the parties holding a primary, or null); the same
+    inputs give the same rows."""
     if voters < 0:
         raise ValueError("the number of voters cannot be negative")
     if not precincts:
@@ -132,4 +143,16 @@ def synthetic_roll(
             break
         roll.loc[clashes, "full_name"] = _draw_names(rng, genders[clashes])
     roll.insert(0, "voter_id", [f"V{n:07d}" for n in range(1, voters + 1)])
+    roll[PARTY_COLUMN] = _draw_affiliations(rng, voters, primary_parties)
     return roll
+
+
+def _draw_affiliations(rng: np.random.Generator, voters: int,
+                       parties: Sequence[str]) -> np.ndarray:
+    """Each voter's party: one of ``parties`` for :data:`AFFILIATED_SHARE` of them, else
+    None (everyone, when there are no parties)."""
+    if not parties:
+        return np.full(voters, None, dtype=object)
+    affiliated = rng.random(voters) < AFFILIATED_SHARE
+    drawn = np.asarray(list(parties), dtype=object)[rng.integers(0, len(parties), voters)]
+    return np.where(affiliated, drawn, None)

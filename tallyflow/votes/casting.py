@@ -1,11 +1,14 @@
 """The casting API's logic, free of any web framework: take a ballot, publish it, answer.
 
-``cast`` checks a ballot against the vote event schema, stamps the server's receive time,
-commits the whole event with its receipt to the outbox (``tallyflow.votes.outbox``), and
-only then answers 202 and publishes it. Should the broker not take it, the relay publishes
-it later: a 202 means the ballot is kept. The same event id sent again gets the same
-receipt back and publishes nothing.
-``receipt_status`` tells a voter what became of their ballot, never what it chose.
+``cast`` checks a ballot against the vote event schema and against its voter's ballot
+style (a ballot marking a contest that is not on its voter's ballot is refused, 422),
+stamps the server's receive time, commits the whole event with its receipt to the outbox
+(``tallyflow.votes.outbox``), and only then answers 202 and publishes it. Should the
+broker not take it, the relay publishes it later: a 202 means the ballot is kept. The same
+event id sent again gets the same receipt back and publishes nothing.
+``receipt_status`` tells a voter what became of their ballot, never what it chose;
+``ballot_style`` which contests are on their ballot (the contests of their precinct and
+party, by ``tallyflow.elections.layout.ballot_of``, as the tally judges them).
 
 A receipt is ``sha256("receipt:" + event_id + ":" + credential)`` in hex: the tally
 computes the same hash from the event, so it can mark the receipt counted or rejected
@@ -26,7 +29,9 @@ import psycopg2
 
 from tallyflow import db
 from tallyflow.elections.checks import schema_errors
+from tallyflow.elections.layout import ContestLayout, ballot_layouts, ballot_of
 from tallyflow.votes.event import (
+    CREDENTIAL_TEXT,
     SCHEMA_VERSION,
     DuplicateField,
     credential_digest,
@@ -64,8 +69,9 @@ class Caster:
     def cast(self, election_id: str, body: bytes | str | dict,
              now: datetime | None = None) -> Answer:
         """202 with a receipt once the ballot is in the outbox, or 400 (malformed), 403 (the
-        credential is not on the roll), 404 (no such election), 409 (not open), 503 (the
-        database did not take it). Nothing is kept or published but with a 202."""
+        credential is not on the roll), 404 (no such election), 409 (not open), 422 (it marks
+        a contest not on its voter's ballot), 503 (the database did not take it). Nothing is
+        kept or published but with a 202."""
         now = now or datetime.now(UTC)
         if not isinstance(body, dict):
             try:
@@ -116,28 +122,9 @@ class Caster:
                 now: datetime) -> tuple[Answer, bytes | None]:
         """The answer, and the payload to publish when this call recorded a new ballot."""
         with db.connection(self.url) as conn, conn.cursor() as cur:
-            cur.execute(db.query("casting_election"), {"election_id": election_id})
-            election = cur.fetchone()
-            if election is None:
-                return _problem(404, "No such election", f"no election {election_id!r}"), None
-            status, opens_at, closes_at = election
-            if status in ("closed", "certified") or (closes_at is not None
-                                                       and now >= closes_at):
-                return _problem(409, "The election is closed",
-                                f"{election_id} closed at {utc_text(closes_at)}"
-                                if closes_at else f"{election_id} is {status}"), None
-            if status != "open" or (opens_at is not None and now < opens_at):
-                return _problem(409, "The election is not open yet",
-                                f"{election_id} is {status}"
-                                + (f"; it opens at {utc_text(opens_at)}" if opens_at else "")
-                                ), None
-            cur.execute(db.query("casting_voter"), {
-                "election_id": election_id,
-                "credential_sha256": credential_digest(event["credential"])})
-            if cur.fetchone() is None:
-                return _problem(403, "The credential is not on the roll",
-                                f"no voter of {election_id} has this credential; nothing was "
-                                "kept"), None
+            refusal = _refusal(cur, election_id, event, now)
+            if refusal is not None:
+                return refusal, None
             receipt = receipt_of(event["event_id"], event["credential"])
             # What identifies the ballot, leaving out the times a retry may change.
             content = {k: v for k, v in event.items()
@@ -164,6 +151,71 @@ class Caster:
 
     def close(self) -> None:
         self.publisher.close()
+
+
+def _refusal(cur, election_id: str, event: dict, now: datetime) -> Answer | None:
+    """Why a well-formed ballot is not taken (no such election, not open, a credential not
+    on the roll, a contest not on its voter's ballot), or None."""
+    cur.execute(db.query("casting_election"), {"election_id": election_id})
+    election = cur.fetchone()
+    if election is None:
+        return _problem(404, "No such election", f"no election {election_id!r}")
+    status, opens_at, closes_at = election
+    if status in ("closed", "certified") or (closes_at is not None and now >= closes_at):
+        return _problem(409, "The election is closed",
+                        f"{election_id} closed at {utc_text(closes_at)}"
+                        if closes_at else f"{election_id} is {status}")
+    if status != "open" or (opens_at is not None and now < opens_at):
+        return _problem(409, "The election is not open yet",
+                        f"{election_id} is {status}"
+                        + (f"; it opens at {utc_text(opens_at)}" if opens_at else ""))
+    voter = _voter_style(cur, election_id, event["credential"])
+    if voter is None:
+        return _problem(403, "The credential is not on the roll",
+                        f"no voter of {election_id} has this credential; nothing was kept")
+    contests = ballot_layouts(cur, [election_id]).get(election_id, [])
+    off_ballot = off_ballot_marks(contests, *voter, event["contests"])
+    if off_ballot:
+        return _problem(422, "The ballot marks a contest not on this voter's ballot",
+                        [f"contest {c!r} is not on this voter's ballot; nothing was kept"
+                         for c in off_ballot])
+    return None
+
+
+def _voter_style(cur, election_id: str, credential: str) -> tuple[str, str | None] | None:
+    """The precinct and party of the voter with ``credential``; None when not on the roll."""
+    cur.execute(db.query("casting_voter"), {
+        "election_id": election_id, "credential_sha256": credential_digest(credential)})
+    return cur.fetchone()
+
+
+def off_ballot_marks(contests: list[ContestLayout], region_id: str, party_id: str | None,
+                     marks: list[dict]) -> list[str]:
+    """The contests of the election that ``marks`` (a ballot's ``contests``) marks, with at
+    least one selection, though they are not on the ballot of a voter of ``region_id`` and
+    ``party_id``. A contest the election does not have is the tally's to judge."""
+    on_ballot = {c.contest_id for c in ballot_of(contests, region_id, party_id)}
+    elsewhere = {c.contest_id for c in contests} - on_ballot
+    return [m["contest_id"] for m in marks if m["selections"] and m["contest_id"] in elsewhere]
+
+
+def ballot_style(url: str, election_id: str, credential: str) -> Answer:
+    """200 with the ids of the contests on the ballot of the voter with ``credential``, in
+    ballot order; 400 (not a credential), 403 (not on the roll) or 404 (no such election).
+    Whether the election is open does not matter: a voter may look at their ballot."""
+    if not isinstance(credential, str) or not CREDENTIAL_TEXT.fullmatch(credential):
+        return _problem(400, "Not a credential", "a credential is 32 lowercase hex characters")
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.query("casting_election"), {"election_id": election_id})
+        if cur.fetchone() is None:
+            return _problem(404, "No such election", f"no election {election_id!r}")
+        voter = _voter_style(cur, election_id, credential)
+        if voter is None:
+            return _problem(403, "The credential is not on the roll",
+                            f"no voter of {election_id} has this credential")
+        contests = ballot_layouts(cur, [election_id]).get(election_id, [])
+    return Answer(200, {"election_id": election_id,
+                        "contests": [c.contest_id for c in ballot_of(contests, *voter)]})
 
 
 def receipt_status(url: str, receipt: str) -> Answer:

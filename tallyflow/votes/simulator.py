@@ -1,15 +1,21 @@
 """A load simulator: realistic ballots from seeded voters, with an optional adversarial mix.
 
 - Each voter votes at most once, in a random order, with the credential that registration
-  seeding wrote.
+  seeding wrote, on their own ballot: the contests of their precinct and party
+  (``tallyflow.elections.layout.ballot_of``).
+- Each ballot is cast by a vote method drawn from :data:`VOTE_METHODS` (the event's
+  ``channel``): 55 % in person, 30 % by mail, 15 % online.
 - Preferences differ by region: each precinct has its own leaning per contest, drawn from
   the seed, so maps and regional tables have something to show.
 - The sending rate follows a voting-day curve squeezed into the run: a morning rise, a
   lunch dip and an evening peak, averaging the requested rate.
 - ``invalid_ratio`` of the events are bad on purpose, spread over: malformed JSON, unknown
-  credentials, unknown options, overvotes, second ballots, and ballots that claim to come
+  credentials, unknown options, overvotes, second ballots, ballots that claim to come
   before the opening or after the closing (a backdating attempt: the tally judges them by
-  the broker's time, so they count or are rejected like any other ballot sent now).
+  the broker's time, so they count or are rejected like any other ballot sent now) and,
+  in an election with district contests or primaries, ballots that also mark a contest
+  not on their voter's ballot (the tally records that mark as ``off_ballot`` and counts
+  the rest).
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from tallyflow import db
-from tallyflow.elections.layout import ContestLayout, ballot_layouts
+from tallyflow.elections.layout import ContestLayout, ballot_layouts, ballot_of
 from tallyflow.elections.store import UnknownElection
 from tallyflow.votes.event import VoteEvent
 
 INVALID_KINDS = ("malformed", "unknown_credential", "unknown_option", "overvote", "duplicate",
-                 "not_open", "closed")
+                 "not_open", "closed", "off_ballot")
+# How simulated voters cast their ballots (the event's channel), and how often.
+VOTE_METHODS = (("in_person", 0.55), ("mail", 0.30), ("online", 0.15))
 
 
 class SimulationError(ValueError):
@@ -71,7 +79,11 @@ def read_credentials(path: Path) -> dict[str, str]:
         return {row["voter_id"]: row["credential"] for row in csv.DictReader(handle)}
 
 
-def _election(url: str, election_id: str) -> tuple[dict, list[ContestRule], dict[str, str]]:
+# A voter's ballot style on the roll: their precinct and party (None: no affiliation).
+Style = tuple[str, str | None]
+
+
+def _election(url: str, election_id: str) -> tuple[dict, list[ContestRule], dict[str, Style]]:
     with db.connection(url) as conn, conn.cursor() as cur:
         cur.execute(db.query("election_times"), {"election_id": election_id})
         row = cur.fetchone()
@@ -79,8 +91,8 @@ def _election(url: str, election_id: str) -> tuple[dict, list[ContestRule], dict
             raise UnknownElection(election_id)
         contests = ballot_layouts(cur, [election_id]).get(election_id, [])
         cur.execute(db.query("roll_voter_regions"), {"election_id": election_id})
-        regions = dict(cur.fetchall())
-    return {"opens_at": row[0], "closes_at": row[1]}, contests, regions
+        styles = {voter: (region, party) for voter, region, party in cur.fetchall()}
+    return {"opens_at": row[0], "closes_at": row[1]}, contests, styles
 
 
 class BallotMaker:
@@ -97,9 +109,11 @@ class BallotMaker:
             self.leanings[key] = [self.rng.gammavariate(2.0, 1.0) for _ in contest.options]
         return self.leanings[key]
 
-    def choices(self, region: str) -> dict[str, list[str]]:
+    def choices(self, region: str,
+                contests: list[ContestRule] | None = None) -> dict[str, list[str]]:
+        """Marks for ``contests`` (default: every contest) as a voter of ``region``."""
         ballot = {}
-        for contest in self.contests:
+        for contest in self.contests if contests is None else contests:
             weights = self._weights(region, contest)
             if self.rng.random() < 0.02:  # a blank contest now and then
                 ballot[contest.contest_id] = []
@@ -202,32 +216,48 @@ def simulate(
 class _Ballots:
     """The run's next event: a voter's first ballot, or a bad one at ``invalid_ratio``."""
 
-    def __init__(self, election_id, voters, credentials, regions, contests, times,
+    def __init__(self, election_id, voters, credentials, styles, contests, times,
                  rng) -> None:
         self.election_id, self.voters, self.credentials = election_id, voters, credentials
-        self.regions, self.contests, self.times = regions, contests, times
+        self.styles, self.contests, self.times = styles, contests, times
         self.rng = rng
         self.maker = BallotMaker(contests, rng)
         self.next_voter = 0
         self.cast: list[str] = []
+        self._off_ballot: dict[str, list[str]] | None = None
 
     @classmethod
     def for_election(cls, url: str, election_id: str, credentials: dict[str, str],
                      seed: int) -> _Ballots:
         """The election's voters who have a credential here, in a seeded random order."""
-        times, contests, regions = _election(url, election_id)
+        times, contests, styles = _election(url, election_id)
         rng = random.Random(seed)
-        voters = [v for v in credentials if v in regions]
+        voters = [v for v in credentials if v in styles]
         if not voters:
             raise SimulationError(
                 f"none of the credentials belongs to a voter of {election_id!r}")
         rng.shuffle(voters)
-        return cls(election_id, voters, credentials, regions, contests, times, rng)
+        return cls(election_id, voters, credentials, styles, contests, times, rng)
 
     def valid(self, voter: str) -> VoteEvent:
-        region = self.regions[voter]
+        """``voter``'s ballot: the contests on it, cast by a drawn vote method."""
+        region, party = self.styles[voter]
+        methods, shares = zip(*VOTE_METHODS, strict=True)
         return VoteEvent.ballot(self.election_id, self.credentials[voter], region,
-                                self.maker.choices(region))
+                                self.maker.choices(region, ballot_of(self.contests, region,
+                                                                     party)),
+                                channel=self.rng.choices(methods, shares)[0])
+
+    @property
+    def off_ballot(self) -> dict[str, list[str]]:
+        """Each contest that is not on some voters' ballots, and those voters (computed
+        once, when first asked)."""
+        if self._off_ballot is None:
+            found = {c.contest_id: [v for v in self.voters
+                                    if not c.on_ballot(*self.styles[v])]
+                     for c in self.contests if c.regions is not None or c.party is not None}
+            self._off_ballot = {contest: voters for contest, voters in found.items() if voters}
+        return self._off_ballot
 
     @property
     def everyone_voted(self) -> bool:
@@ -236,9 +266,12 @@ class _Ballots:
     def next(self, invalid_ratio: float, report: SimulationReport
              ) -> tuple[bytes | None, bytes] | None:
         if self.rng.random() < invalid_ratio:
-            kind = self.rng.choice(INVALID_KINDS)
+            kind = self.rng.choice([k for k in INVALID_KINDS
+                                    if k != "off_ballot" or self.off_ballot])
             report.invalid[kind] += 1
-            return _invalid(kind, self.rng, self.election_id, self.credentials, self.regions,
+            if kind == "off_ballot":
+                return self.marking_off_ballot()
+            return _invalid(kind, self.rng, self.election_id, self.credentials, self.styles,
                             self.voters, self.cast, self.contests, self.times, self.valid)
         if self.everyone_voted:
             return None
@@ -248,20 +281,32 @@ class _Ballots:
         event = self.valid(voter)
         return event.key, event.to_json()
 
+    def marking_off_ballot(self) -> tuple[bytes, bytes]:
+        """A voter's ballot that also marks a contest not on it."""
+        contest_id = self.rng.choice(sorted(self.off_ballot))
+        voter = self.rng.choice(self.off_ballot[contest_id])
+        contest = next(c for c in self.contests if c.contest_id == contest_id)
+        body = self.valid(voter).as_dict()
+        body["contests"].append({"contest_id": contest_id,
+                                 "selections": [self.rng.choice(contest.options)]})
+        return body["credential"].encode(), json.dumps(body).encode()
 
-def _invalid(kind, rng, election_id, credentials, regions, voters, cast, contests, times,
+
+def _invalid(kind, rng, election_id, credentials, styles, voters, cast, contests, times,
              valid) -> tuple[bytes | None, bytes]:
     voter = rng.choice(voters)
     if kind == "malformed":
         return b"garbage", rng.choice([b"{not json", b"[]", b'{"schema_version": 9}', b""])
     if kind == "unknown_credential":
-        event = VoteEvent.ballot(election_id, f"{rng.getrandbits(128):032x}", regions[voter], {})
+        event = VoteEvent.ballot(election_id, f"{rng.getrandbits(128):032x}",
+                                 styles[voter][0], {})
         return event.key, event.to_json()
     if kind == "duplicate" and cast:
         event = valid(rng.choice(cast))
         return event.key, event.to_json()
     body = valid(voter).as_dict()
-    contest = rng.choice(contests)
+    # A contest on the voter's ballot: the event is bad in this one way only.
+    contest = rng.choice(ballot_of(contests, *styles[voter]) or contests)
     if kind == "unknown_option":
         body["contests"] = [{"contest_id": contest.contest_id, "selections": ["write-in"]}]
     elif kind == "overvote":

@@ -163,3 +163,44 @@ def test_the_openapi_description_covers_every_api_route(client):
               for rule in server.url_map.iter_rules() if rule.rule.startswith("/api/")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == served
+
+
+def test_a_voter_asks_which_contests_are_on_their_ballot(client, open_primary, open_election):
+    election, voters = open_primary
+    _voter, credential, _region, _party = next(
+        v for v in voters if v[2].startswith("ward-2-") and v[3] == "greens")
+    url = f"/api/v1/elections/{election.election_id}/ballot-style"
+
+    answer = client.post(url, json={"credential": credential})
+
+    assert answer.status_code == 200
+    assert answer.json == {"election_id": election.election_id,
+                           "contests": ["mayor", "ward-2-council", "greens-committee",
+                                        "library-bond"]}
+    general, general_voters = open_election  # no district contests, no primaries
+    assert client.post(f"/api/v1/elections/{general.election_id}/ballot-style",
+                       json={"credential": general_voters[0][1]}).json["contests"] == [
+        "mayor", "council", "park-priorities"]
+    assert client.post(url, json={"credential": "0" * 32}).status_code == 403
+    assert client.post("/api/v1/elections/no-such-election/ballot-style",
+                       json={"credential": credential}).status_code == 404
+    assert client.post(url, json=["not", "an", "object"]).status_code == 400
+    assert client.post(url, json={"credential": "voter-42"}).status_code == 400
+    assert client.post(url, data=f"credential={credential}",
+                       content_type="application/x-www-form-urlencoded").status_code == 415
+
+
+def test_a_ballot_marking_another_wards_contest_gets_a_422_naming_it(
+        client, kafka_bootstrap, topic, open_primary):
+    election, voters = open_primary
+    _voter, credential, region, _party = next(v for v in voters if v[2].startswith("ward-1-"))
+    ballot = {**ballot_body(credential, region),
+              "contests": [{"contest_id": "mayor", "selections": ["dana-moss"]},
+                           {"contest_id": "ward-2-council", "selections": ["june-abara"]}]}
+
+    answer = client.post(f"/api/v1/elections/{election.election_id}/ballots", json=ballot)
+
+    assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+    assert answer.json["errors"] == [
+        "contest 'ward-2-council' is not on this voter's ballot; nothing was kept"]
+    assert _messages(kafka_bootstrap, topic) == []

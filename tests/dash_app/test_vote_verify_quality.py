@@ -27,12 +27,28 @@ BALLOT = {
 
 @pytest.mark.fast
 def test_the_ballot_form_has_a_field_per_contest():
-    form = vote.ballot_form(BALLOT)
+    form = vote.contest_fields(BALLOT["contests"])
 
     text = page_text(form)
     assert "<b>Ann</b> (Harbour)" not in text  # options are labels inside the controls
     assert "Choose one." in text and "Choose up to 2." in text
     assert "Rank the candidates in order of preference" in text and "Choice 1" in text
+    assert "Your polling place" in page_text(vote.ballot_form(BALLOT))
+
+
+@pytest.mark.fast
+def test_only_the_contests_on_the_voters_ballot_are_shown_in_ballot_order():
+    shown = vote.voters_contests(BALLOT, ["chair", "mayor", "not-in-this-election"])
+
+    assert [c["contest_id"] for c in shown] == ["mayor", "chair"]
+    assert "Council" not in page_text(vote.contest_fields(shown))
+
+
+@pytest.mark.fast
+def test_before_a_credential_is_typed_the_page_asks_for_it_instead_of_every_contest():
+    for election_id, credential in (("e", None), ("e", ""), ("e", "0123abc"), (None, "0" * 32)):
+        assert page_text(vote.show_contests(election_id, credential)) == \
+            "Enter your credential to see your ballot."
 
 
 @pytest.mark.fast
@@ -126,3 +142,19 @@ def test_a_ranking_marked_on_the_vote_page_is_cast_in_rank_order(
         (payload,) = cur.fetchone()
     cast = json.loads(bytes(payload))["contests"]
     assert cast == [{"contest_id": "mayor", "selections": ["eli-brandt", "dana-moss"]}]
+
+
+def test_a_voter_sees_only_the_contests_on_their_ballot(services_env, open_primary):
+    election, voters = open_primary
+    eid = election.election_id
+    _voter, credential, _region, _party = next(
+        v for v in voters if v[2].startswith("ward-1-") and v[3] == "civic")
+
+    shown = page_text(vote.show_contests(eid, credential.upper() + " "))
+
+    for title in ("Mayor", "Ward 1 Council Member", "Civic List primary",
+                  "borrow 4 million"):
+        assert title in shown
+    assert "Ward 2" not in shown and "Green Future primary" not in shown
+    unknown = page_text(vote.show_contests(eid, "0" * 32))
+    assert "The credential is not on the roll" in unknown and "Mayor" not in unknown

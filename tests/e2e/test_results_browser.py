@@ -118,6 +118,7 @@ def test_results_page_updates_without_reloading_while_votes_flow(
     browser.get(f"{site}/vote?election={eid}")
     _wait_for_text(browser, "vote-ballot", "Your polling place")
     browser.find_element(By.ID, "vote-credential").send_keys(credentials[250])
+    _wait_for_text(browser, "vote-contests", "Chen Wei")  # the voter's ballot, once known
     browser.find_element(By.XPATH, "//label[contains(., 'Northport')]").click()
     browser.find_element(By.XPATH, "//label[contains(., 'Chen Wei')]").click()
     browser.find_element(By.ID, "vote-cast").click()
@@ -177,7 +178,9 @@ def test_a_ranked_contest_shows_its_rounds_and_transfers_in_the_browser(
     browser.save_screenshot(str(SCREENSHOTS / "ranked.png"))
     assert _serious_accessibility_problems(browser) == []
     browser.get(f"{site}/vote?election={eid}")  # one group of radio buttons per rank
-    _wait_for_text(browser, "vote-ballot", "Choice 1")
+    _wait_for_text(browser, "vote-ballot", "Your polling place")
+    browser.find_element(By.ID, "vote-credential").send_keys(issued[199][1])
+    _wait_for_text(browser, "vote-contests", "Choice 1")
     assert _serious_accessibility_problems(browser) == []
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
               and "favicon" not in entry["message"]]
@@ -269,8 +272,10 @@ def test_every_page_passes_axe_and_a_ballot_is_cast_with_the_keyboard_alone(
     voter, credential = list(with_regions.items())[90]
     browser.get(f"{site}/vote?election={eid}")
     _wait_for_text(browser, "vote-ballot", "Your polling place")
-    problems["vote"] = _serious_accessibility_problems(browser)
+    _wait_for_text(browser, "vote-contests", "Enter your credential to see your ballot")
     _tab_to(browser, "#vote-credential").send_keys(credential)
+    _wait_for_text(browser, "vote-contests", "Mayor")  # the voter's ballot, once known
+    problems["vote"] = _serious_accessibility_problems(browser)
     precinct = browser.find_element(By.XPATH, f"//label[contains(., "
                                     f"'{_region_name(election, regions[voter])}')]//input")
     _tab_to(browser, "#vote-precinct input[type=radio]")

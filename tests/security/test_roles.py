@@ -12,9 +12,12 @@ PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # Columns the casting API's role may use, and how (everything else: nothing).
 CASTING = {
     ("elections", "SELECT"): {"election_id", "status", "opens_at", "closes_at"},
-    # A voter's precinct and party: which contests are on their ballot (0018).
+    # A voter's precinct and party: which contests are on their ballot (0018), judged
+    # against the ballot layout the tally reads (0019).
     ("voters", "SELECT"): {"election_id", "credential_sha256", "region_id", "party_id"},
-    ("contests", "SELECT"): {"election_id", "contest_id", "district_region_id", "party_id"},
+    ("contests", "SELECT"): {"election_id", "contest_id", "district_region_id", "party_id",
+                             "kind", "seats", "ballot_order"},
+    ("contest_options", "SELECT"): {"election_id", "contest_id", "option_id", "ballot_order"},
     ("regions", "SELECT"): {"election_id", "region_id", "parent_region_id"},
     ("submissions", "INSERT"): {"event_id", "election_id", "receipt", "payload_sha256",
                                 "received_at", "payload", "topic"},

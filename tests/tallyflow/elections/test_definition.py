@@ -74,6 +74,34 @@ def test_the_three_examples_load():
 
 
 @pytest.mark.fast
+def test_the_primary_example_has_district_contests_and_primaries():
+    election = load_definition(EXAMPLES / "two-ward-primary.json")
+
+    assert [(c.contest_id, c.kind, c.district, c.party) for c in election.contests] == [
+        ("mayor", "plurality", None, None),
+        ("ward-1-council", "plurality", "ward-1", None),
+        ("ward-2-council", "plurality", "ward-2", None),
+        ("civic-running-mate", "plurality", None, "civic"),
+        ("greens-committee", "plurality", None, "greens"),
+        ("library-bond", "yes_no", None, None),
+    ]
+    assert [r.region_id for r in election.leaf_regions] == [
+        "ward-1-a", "ward-1-b", "ward-2-a", "ward-2-b"]
+
+
+@pytest.mark.fast
+def test_a_district_contest_and_a_primary_build_the_model():
+    raw = _with(contests=[{**MINIMAL["contests"][0], "district": "east"},
+                          {**MINIMAL["contests"][0], "id": "red-primary", "party": "red"}])
+
+    contests = parse_definition(raw).contests
+
+    assert [(c.district, c.party) for c in contests] == [("east", None), (None, "red")]
+    assert [(c.district, c.party) for c in parse_definition(MINIMAL).contests] == [
+        (None, None)]
+
+
+@pytest.mark.fast
 def test_a_minimal_definition_builds_the_model():
     election = parse_definition(MINIMAL)
 
@@ -185,6 +213,29 @@ def test_a_minimal_definition_builds_the_model():
                 {"id": "a", "name": "A"}, {"id": "b", "name": "B"}, {"id": "c", "name": "C"}]}]),
             "contests[0].seats: 3 seat(s) need more than 3 options",
             id="ranked-seats-for-every-candidate",
+        ),
+        pytest.param(
+            _with(contests=[{**MINIMAL["contests"][0], "district": "west"}]),
+            "contests[0].district: unknown region 'west'",
+            id="unknown-district",
+        ),
+        pytest.param(
+            _with(contests=[{**MINIMAL["contests"][0], "party": "blue"}]),
+            "contests[0].party: unknown party 'blue'",
+            id="primary-of-an-unknown-party",
+        ),
+        pytest.param(
+            _with(parties=[*MINIMAL["parties"], {"id": "blue", "name": "Blue",
+                                                 "abbreviation": "B", "colour": "#0072b2"}],
+                  contests=[{**MINIMAL["contests"][0], "party": "blue"}]),
+            "contests[0].options[0].party: 'red' is not the party of this primary ('blue')",
+            id="primary-candidate-of-another-party",
+        ),
+        pytest.param(
+            _with(contests=[{**MINIMAL["contests"][0], "district": "East"}]),
+            "contests[0].district: 'East' is not an id: use lowercase letters, digits and "
+            "hyphens",
+            id="district-not-an-id",
         ),
     ],
 )

@@ -85,6 +85,21 @@ def test_a_full_definition_replaces_the_fields():
 
 
 @pytest.mark.fast
+def test_a_full_definition_with_district_contests_and_primaries_goes_through_the_form():
+    import json
+
+    from tests.conftest import REPO_ROOT
+
+    full = json.loads((REPO_ROOT / "examples" / "elections" / "two-ward-primary.json")
+                      .read_text())
+
+    election = parse_definition(definition_from_form({"definition": full}, NOW))
+
+    assert [(c.district, c.party) for c in election.contests if c.district or c.party] == [
+        ("ward-1", None), ("ward-2", None), (None, "civic"), (None, "greens")]
+
+
+@pytest.mark.fast
 def test_same_candidate_twice_is_caught_by_the_definition_checks():
     definition = definition_from_form({"title": "T", "candidates": ["Ann", "Ann"]}, NOW)
 

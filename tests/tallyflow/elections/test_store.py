@@ -9,7 +9,8 @@ import pytest
 from tallyflow import db
 from tallyflow.elections import lifecycle, store
 from tallyflow.registrations.quality import validate_registrations
-from tallyflow.registrations.roll import import_roll, roll_fingerprint, seed_registrations
+from tallyflow.registrations.roll import roll_fingerprint, seed_registrations
+from tallyflow.registrations.roll_import import import_roll
 
 
 def test_an_election_is_stored_with_its_contests_and_options(postgres_url, new_election):
@@ -28,6 +29,21 @@ def test_an_election_is_stored_with_its_contests_and_options(postgres_url, new_e
     listed = {e["election_id"]: e for e in store.list_elections(postgres_url)}
     assert listed[election.election_id]["status"] == "draft"
     assert listed[election.election_id]["registered_voters"] == 0
+
+
+def test_a_contests_district_and_primary_party_are_stored(postgres_url, new_election):
+    election = new_election("two-ward-primary.json")
+
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select contest_id, district_region_id, party_id, registered_voters "
+                    "from contests where election_id = %s order by ballot_order",
+                    (election.election_id,))
+        contests = cur.fetchall()
+    assert contests == [("mayor", None, None, None), ("ward-1-council", "ward-1", None, None),
+                        ("ward-2-council", "ward-2", None, None),
+                        ("civic-running-mate", None, "civic", None),
+                        ("greens-committee", None, "greens", None),
+                        ("library-bond", None, None, None)]  # no roll yet: not counted
 
 
 def test_a_referendum_keeps_its_exact_threshold(postgres_url, new_election):

@@ -8,12 +8,8 @@ import pytest
 
 from tallyflow import db
 from tallyflow.elections.store import ElectionNotReady
-from tallyflow.registrations.roll import (
-    RollFileError,
-    import_roll,
-    roll_fingerprint,
-    seed_registrations,
-)
+from tallyflow.registrations.roll import roll_fingerprint, seed_registrations
+from tallyflow.registrations.roll_import import RollFileError, import_roll
 
 
 def _scalar(url: str, statement: str, *params):
@@ -160,3 +156,112 @@ def test_plaintext_credentials_are_written_for_test_elections_only(postgres_url,
     assert seed_with_credentials_file(tmp_path, postgres_url, test.election_id, 10, 1,
                                       write_credentials=True) == 10
     assert len(credentials_path(tmp_path, test.election_id).read_text().splitlines()) == 11
+
+
+def _canonical_text(url: str, election_id: str) -> bytes:
+    """The canonical roll written out here, line by line (seeded names need no escaping):
+    six fields, and the party as a 7th only for an affiliated voter."""
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, full_name, birth_date, gender, region_id, registered_on, "
+                    "party_id from voters where election_id = %s order by voter_id collate \"C\"",
+                    (election_id,))
+        rows = cur.fetchall()
+    return b"".join(
+        ("\t".join([voter, name, born.isoformat(), gender, region, registered.isoformat()]
+                   + ([party] if party else [])) + "\n").encode()
+        for voter, name, born, gender, region, registered, party in rows)
+
+
+def test_a_roll_without_parties_keeps_its_six_field_fingerprint(postgres_url, new_election):
+    election = new_election()
+    seed_registrations(postgres_url, election.election_id, 300, seed=4)
+
+    text = _canonical_text(postgres_url, election.election_id)
+
+    assert text.count(b"\n") == 300 and all(line.count(b"\t") == 5
+                                            for line in text.splitlines())
+    assert roll_fingerprint(postgres_url, election.election_id) == \
+        hashlib.sha256(text).hexdigest()
+
+
+def _contest_electorates(url: str, election_id: str) -> dict[str, int]:
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute("select contest_id, registered_voters from contests where election_id = %s",
+                    (election_id,))
+        return dict(cur.fetchall())
+
+
+def _voters_by(url: str, election_id: str, column: str) -> dict:
+    """Voters per party (``party_id``) or per precinct (``region_id``)."""
+    statement = {"party_id": "select party_id, count(*) from voters where election_id = %s "
+                             "group by party_id",
+                 "region_id": "select region_id, count(*) from voters where election_id = %s "
+                              "group by region_id"}[column]
+    with db.connection(url) as conn, conn.cursor() as cur:
+        cur.execute(statement, (election_id,))
+        return dict(cur.fetchall())
+
+
+def test_a_roll_with_primaries_affiliates_voters_and_counts_each_contests_electorate(
+        postgres_url, new_election):
+    election = new_election("two-ward-primary.json")
+    eid = election.election_id
+
+    seed_registrations(postgres_url, eid, 2_000, seed=3)
+
+    parties = _voters_by(postgres_url, eid, "party_id")
+    assert set(parties) == {"civic", "greens", None}  # no Workers' Party primary
+    assert 600 < parties["civic"] < 800 and 600 < parties["greens"] < 800
+    assert sum(parties.values()) == 2_000
+    precincts = _voters_by(postgres_url, eid, "region_id")
+    ward_1 = precincts["ward-1-a"] + precincts["ward-1-b"]
+    assert _contest_electorates(postgres_url, eid) == {
+        "mayor": 2_000, "library-bond": 2_000,
+        "ward-1-council": ward_1, "ward-2-council": 2_000 - ward_1,
+        "civic-running-mate": parties["civic"], "greens-committee": parties["greens"]}
+    # Each affiliated voter's party is a 7th field of the canonical roll.
+    text = _canonical_text(postgres_url, eid)
+    assert sum(line.count(b"\t") == 6 for line in text.splitlines()) == 2_000 - parties[None]
+    assert roll_fingerprint(postgres_url, eid) == hashlib.sha256(text).hexdigest()
+
+
+def test_an_election_without_primaries_has_no_affiliations_and_whole_electorates(
+        postgres_url, new_election):
+    election = new_election("general-election.json")
+
+    seed_registrations(postgres_url, election.election_id, 500, seed=1)
+
+    assert _voters_by(postgres_url, election.election_id, "party_id") == {None: 500}
+    assert _contest_electorates(postgres_url, election.election_id) == {
+        "mayor": 500, "council": 500, "park-priorities": 500}
+
+
+PARTY_ROLL_CSV = """\
+voter_id,full_name,birth_date,gender,region_id,registered_on,party
+P1,Ana Lopez,1980-02-01,female,ward-1-a,2010-05-01,civic
+P2,Ben Stone,1975-07-30,male,ward-2-b,2001-01-01,
+P3,Cy Ray,1990-01-01,female,ward-1-b,2012-01-01,pirates
+P4,Dee Park,1990-01-01,female,ward-2-a,2012-01-01, greens
+P5,Eve Young,1985-01-01,female,ward-2-a,2012-01-01,labour
+"""
+
+
+def test_an_imported_party_column_affiliates_voters_and_an_unknown_party_is_quarantined(
+        postgres_url, new_election, tmp_path):
+    election = new_election("two-ward-primary.json")
+    eid = election.election_id
+    path = tmp_path / "voters.csv"
+    path.write_text(PARTY_ROLL_CSV)
+
+    report = import_roll(postgres_url, eid, path)
+
+    assert report.loaded == 4
+    assert report.quarantined == [(4, "party 'pirates' is not a party of this election")]
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, party_id from voters where election_id = %s "
+                    "order by voter_id", (eid,))
+        assert cur.fetchall() == [("P1", "civic"), ("P2", None), ("P4", "greens"),
+                                  ("P5", "labour")]
+    assert _contest_electorates(postgres_url, eid) == {
+        "mayor": 4, "library-bond": 4, "ward-1-council": 1, "ward-2-council": 3,
+        "civic-running-mate": 1, "greens-committee": 1}

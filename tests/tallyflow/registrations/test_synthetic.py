@@ -31,7 +31,8 @@ def test_the_roll_is_realistic():
     of_age = day - pd.DateOffset(years=18)
 
     assert list(roll.columns) == ["voter_id", "full_name", "birth_date", "gender", "region_id",
-                                  "registered_on"]
+                                  "registered_on", "party_id"]
+    assert roll["party_id"].isna().all()  # no primaries: no one is affiliated
     assert roll["voter_id"].is_unique and roll["voter_id"].iloc[0] == "V0000001"
     assert (roll["birth_date"] <= of_age).all(), "everyone is of voting age on election day"
     assert (roll["registered_on"] < day).all() and (roll["registered_on"] > roll["birth_date"]).all()
@@ -50,3 +51,20 @@ def test_regions_without_population_still_get_voters():
                           election_day=ELECTION_DAY, seed=3)
 
     assert set(roll["region_id"]) == {"a", "b"} and len(roll) == 1_000
+
+
+@pytest.mark.fast
+def test_with_primaries_most_voters_are_affiliated_with_a_party_holding_one():
+    plain = synthetic_roll(PRECINCTS, 10_000, election_day=ELECTION_DAY, seed=5)
+    roll = synthetic_roll(PRECINCTS, 10_000, election_day=ELECTION_DAY, seed=5,
+                          primary_parties=("civic", "greens"))
+    again = synthetic_roll(PRECINCTS, 10_000, election_day=ELECTION_DAY, seed=5,
+                           primary_parties=("civic", "greens"))
+
+    pd.testing.assert_frame_equal(roll, again)
+    # Drawn last: everything else is the roll the seed gives without primaries.
+    pd.testing.assert_frame_equal(roll.drop(columns="party_id"),
+                                  plain.drop(columns="party_id"))
+    shares = roll["party_id"].value_counts(normalize=True, dropna=False)
+    assert set(shares.index) == {"civic", "greens", None}
+    assert abs(shares["civic"] - 0.35) < 0.02 and abs(shares["greens"] - 0.35) < 0.02

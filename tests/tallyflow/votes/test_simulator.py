@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,10 +19,13 @@ from tallyflow.votes.simulator import (
     BallotMaker,
     ContestRule,
     SimulationError,
+    SimulationReport,
+    _Ballots,
     day_curve,
     read_credentials,
     simulate,
 )
+from tests.conftest import open_for_voting
 
 CONTESTS = [
     ContestRule("mayor", "plurality", ("ann", "bob", "cy"), 1),
@@ -142,3 +146,124 @@ def test_the_simulator_stops_when_told_and_flushes_what_it_sent(
 
     assert 0 < report.sent < 400
     assert len(read_all(kafka_bootstrap, topic, [0, 1, 2, 3])) == report.sent
+
+
+STYLED = [
+    ContestRule("mayor", "plurality", ("ann", "bob"), 1),
+    ContestRule("ward-1-council", "plurality", ("cy", "dee"), 1,
+                regions=frozenset({"ward-1", "w1-a"})),
+    ContestRule("civic-primary", "plurality", ("eve", "fay"), 1, party="civic"),
+]
+STYLES = {"v1": ("w1-a", "civic"), "v2": ("w2-a", None), "v3": ("w1-a", None),
+          "v4": ("w2-a", "greens")}
+
+
+def _styled_ballots(seed: int) -> _Ballots:
+    credentials = {voter: f"{n:032x}" for n, voter in enumerate(STYLES)}
+    times = {"opens_at": datetime(2026, 11, 3, 7, tzinfo=UTC),
+             "closes_at": datetime(2026, 11, 3, 19, tzinfo=UTC)}
+    return _Ballots("e", list(STYLES), credentials, STYLES, STYLED, times,
+                    random.Random(seed))
+
+
+@pytest.mark.fast
+def test_a_simulated_ballot_has_only_the_contests_of_its_voters_precinct_and_party():
+    ballots = _styled_ballots(1)
+
+    on_ballot = {voter: {c.contest_id for c in ballots.valid(voter).contests}
+                 for voter in STYLES}
+
+    assert on_ballot == {"v1": {"mayor", "ward-1-council", "civic-primary"},
+                         "v2": {"mayor"}, "v3": {"mayor", "ward-1-council"},
+                         "v4": {"mayor"}}
+
+
+@pytest.mark.fast
+def test_vote_methods_follow_the_mix_and_the_seed():
+    def methods(seed: int) -> list[str]:
+        ballots = _styled_ballots(seed)
+        return [ballots.valid(f"v{1 + n % 4}").channel for n in range(4_000)]
+
+    drawn = methods(2)
+    assert drawn == methods(2) and drawn != methods(3)
+    shares = {method: drawn.count(method) / len(drawn) for method in set(drawn)}
+    assert set(shares) == {"in_person", "mail", "online"}
+    assert abs(shares["in_person"] - 0.55) < 0.03 and abs(shares["mail"] - 0.30) < 0.03
+
+
+@pytest.mark.fast
+def test_an_off_ballot_event_is_its_voters_ballot_and_a_contest_not_on_it():
+    ballots = _styled_ballots(4)
+    report = SimulationReport(invalid={k: 0 for k in INVALID_KINDS})
+
+    events = [json.loads(ballots.marking_off_ballot()[1]) for _ in range(50)]
+    for _ in range(200):
+        ballots.next(1.0, report)
+
+    assert report.invalid["off_ballot"] > 0  # one of the bad kinds in this election
+
+    for event in events:
+        assert event_problem(event) is None
+        voter = next(v for v, c in ballots.credentials.items() if c == event["credential"])
+        off = [c["contest_id"] for c in event["contests"]
+               if not next(rule for rule in STYLED
+                           if rule.contest_id == c["contest_id"]).on_ballot(*STYLES[voter])]
+        assert len(off) == 1
+    assert ballots.off_ballot == {"ward-1-council": ["v2", "v4"], "civic-primary": ["v2", "v3",
+                                                                                   "v4"]}
+
+
+def _primary_ballot(region: str, party: str | None) -> set[str]:
+    """The contests on a ballot of the two-ward primary example, written out here."""
+    ward = "ward-1-council" if region.startswith("ward-1-") else "ward-2-council"
+    primary = {"civic": {"civic-running-mate"}, "greens": {"greens-committee"}}.get(party, set())
+    return {"mayor", "library-bond", ward} | primary
+
+
+def test_simulated_ballots_keep_to_each_voters_ballot_style_and_mix_vote_methods(
+        postgres_url, kafka_bootstrap, topic, new_election, tmp_path):
+    election = new_election("two-ward-primary.json")
+    issued = dict(open_for_voting(postgres_url, election.election_id, 300, 5, tmp_path))
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select voter_id, region_id, party_id from voters where election_id = %s",
+                    (election.election_id,))
+        styles = {issued[voter]: (region, party) for voter, region, party in cur.fetchall()}
+
+    report = simulate(postgres_url, kafka_bootstrap, topic, election.election_id, issued,
+                      rate=5_000, count=250, seed=3)
+
+    events = [json.loads(value) for value in read_all(kafka_bootstrap, topic, [0, 1, 2, 3])]
+    assert report.sent == len(events) == 250
+    for event in events:
+        assert {c["contest_id"] for c in event["contests"]} == \
+            _primary_ballot(*styles[event["credential"]])
+    assert {event["channel"] for event in events} == {"in_person", "mail", "online"}
+    primaries = [e for e in events if {c["contest_id"] for c in e["contests"]} & {
+        "civic-running-mate", "greens-committee"}]
+    assert 100 < len(primaries) < 250  # about 70 % of the voters are in a primary
+
+
+def test_off_ballot_marks_of_a_primary_election_are_recorded_and_the_rest_counted(
+        spark, postgres_url, kafka_bootstrap, topic, open_primary):
+    election, voters = open_primary
+    credentials = {voter: credential for voter, credential, _region, _party in voters}
+
+    report = simulate(postgres_url, kafka_bootstrap, topic, election.election_id,
+                      credentials, rate=5_000, count=300, invalid_ratio=0.3, seed=12)
+    run_micro_batches(spark, postgres_url, kafka_bootstrap, topic, [0, 1, 2, 3], seconds=120,
+                      stop_when_idle=True, say=lambda _m: None)
+
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from checkins where election_id = %s",
+                    (election.election_id,))
+        (counted,) = cur.fetchone()
+        cur.execute("select count(*) from rejected_events where topic = %s", (topic,))
+        (rejected,) = cur.fetchone()
+        cur.execute("select coalesce(sum(off_ballot_ballots), 0) from contest_ballot_totals "
+                    "where election_id = %s", (election.election_id,))
+        (off_ballot,) = cur.fetchone()
+    assert counted + rejected == 300
+    assert report.invalid["off_ballot"] > 0
+    # A mark off a voter's ballot is recorded unless the ballot is refused as a whole (a
+    # second ballot of its voter).
+    assert 0 < off_ballot <= report.invalid["off_ballot"]
