@@ -11,7 +11,8 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from dash_app.results import suppress
+from dash_app.small_cells import suppress
+from tallyflow.tabulation.reporting import VOTE_METHOD_NAMES, VOTE_METHODS
 
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 15},
           "paper_bgcolor": "white", "plot_bgcolor": "white"}
@@ -50,6 +51,29 @@ def totals_bar(contest: dict[str, Any]) -> Figure:
         "text": [f"{o['votes']:,} ({o['share']:.1f}%)" for o in options],
         "textposition": "auto", "hovertemplate": "%{y}: %{x:,} votes<extra></extra>",
     })
+    return figure
+
+
+# One colour per vote method (Okabe-Ito, as the options' fallback colours).
+METHOD_COLOURS = {"in_person": "#0072b2", "mail": "#e69f00", "online": "#009e73"}
+
+
+def methods_bar(contest: dict[str, Any]) -> Figure:
+    """Each option's votes by vote method, a bar per method: a method hidden by the
+    small-cell rule is drawn as 0 with its "< k" label."""
+    figure = _figure(f"{plain(contest['title'])}: votes by vote method", barmode="group",
+                     legend={"orientation": "h"},
+                     yaxis={"showgrid": True, "gridcolor": "#ddd"})
+    names = [plain(o["name"]) for o in contest["options"]]
+    for method in VOTE_METHODS:
+        cells = [o["by_vote_method"][method] for o in contest["options"]]
+        figure["data"].append({
+            "type": "bar", "name": VOTE_METHOD_NAMES[method], "x": names,
+            "y": [n if isinstance(n, int) else 0 for n in cells],
+            "text": [f"{n:,}" if isinstance(n, int) else n for n in cells],
+            "marker": {"color": METHOD_COLOURS[method]},
+            "hovertemplate": f"%{{x}}, {VOTE_METHOD_NAMES[method]}: %{{text}}<extra></extra>",
+        })
     return figure
 
 
@@ -169,20 +193,23 @@ def tile_positions(region_ids: list[str]) -> dict[str, tuple[float, float]]:
 
 def region_map(regions: list[dict[str, Any]], colour_by: str,
                option_colours: dict[str, str], small_cell: int | None = None,
-               leaders: dict[str, str] | None = None, title: str | None = None) -> Figure:
+               leaders: dict[str, str] | None = None, title: str | None = None,
+               hidden_leaders: set[str] | None = None) -> Figure:
     """The precincts coloured by leading option (``leaders``: precinct -> option id) or by
     turnout: a choropleth of their GeoJSON geometry when every precinct has one, else
     deterministic hexagon tiles.
 
     A precinct with fewer than ``small_cell`` (``TALLYFLOW_SMALL_CELL``) ballots shows
     neither its count nor its leader (with so few ballots the leader could tell how someone
-    voted): it is grey.
+    voted): it is grey. ``hidden_leaders``, when given, are the precincts whose leader is
+    hidden (a contest's own rule: ``dash_app.small_cells.hidden_precincts``).
     """
     cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions}, small_cell)
     hidden = {key for key, cell in cells.items() if cell.value is None}
     hover = [f"{plain(r['name'])}: {cells[r['region_id']].label} ballots of "
              f"{int(r['registered']):,} registered" for r in regions]
     if colour_by == "leader":
+        hidden = hidden if hidden_leaders is None else hidden | hidden_leaders
         colours = ["#dddddd" if r["region_id"] in hidden
                    else option_colours.get((leaders or {}).get(r["region_id"], ""),
                                            "#dddddd")

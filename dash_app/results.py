@@ -11,13 +11,14 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2.extensions
 from psycopg2.extras import RealDictCursor
 
+from dash_app.ballot_styles import add_styles, shown
+from dash_app.small_cells import suppress
 from tallyflow import db
 from tallyflow.elections.layout import group_contests
 from tallyflow.elections.store import UnknownElection
@@ -50,6 +51,8 @@ RESULT_QUERIES = {
     "demographics": "results_demographics", "rejected": "results_rejected",
     "quality": "results_quality",
     "rankings": "results_rankings",
+    "contest_styles": "results_contests", "option_methods": "results_option_methods",
+    "contest_methods": "results_contest_methods",
 }
 
 
@@ -64,8 +67,8 @@ def load_results(url: str, election_id: str, topic: str, *, map_contest: str | N
                  with_map: bool = True) -> dict[str, Any]:
     """Every aggregate behind one election's results page, read in one snapshot; raises
     :class:`~tallyflow.elections.store.UnknownElection`. With ``with_map`` also the leaders
-    per precinct of one contest (``map_contest_of``: the page's map), as ``map_contest``
-    and ``precinct_leaders``."""
+    per precinct of one contest (``map_contest_of``: the page's map) and its ballots per
+    precinct, as ``map_contest``, ``precinct_leaders`` and ``map_contest_ballots``."""
     params = {"election_id": election_id, "topic": topic}
     with db.connection(url) as conn:
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ,
@@ -77,8 +80,11 @@ def load_results(url: str, election_id: str, topic: str, *, map_contest: str | N
             raw = {name: _rows(cur, query, params) for name, query in RESULT_QUERIES.items()}
             mapped = map_contest_of(raw["options"], map_contest) if with_map else None
             raw["map_contest"] = mapped
-            raw["precinct_leaders"] = _rows(cur, "results_precinct_leaders", {
-                **params, "contest_id": mapped}) if mapped else []
+            mapped_params = {**params, "contest_id": mapped}
+            raw["precinct_leaders"] = _rows(cur, "results_precinct_leaders",
+                                            mapped_params) if mapped else []
+            raw["map_contest_ballots"] = _rows(cur, "results_map_contest_ballots",
+                                               mapped_params) if mapped else []
             pipeline = _rows(cur, "pipeline_health", params)
             certificate = (_rows(cur, "certificate_by_election", params)
                            if election[0]["certificate_sha256"] else [])
@@ -98,7 +104,8 @@ def as_certified(raw: dict[str, Any], certificate: dict[str, Any]) -> dict[str, 
                    row["contest_id"], {}).get("options", [])}.get(row["option_id"], 0)}
                for row in raw["options"]]
     ballots = [{"contest_id": cid, **{key: contest.get(key, 0) for key in (
-                   "ballots", "blank_ballots", "undervoted_ballots", "overvoted_ballots")}}
+                   "ballots", "blank_ballots", "undervoted_ballots", "overvoted_ballots",
+                   "off_ballot_ballots")}}
                for cid, contest in contests.items()]
     rankings = [{"contest_id": cid, **live_rounds_of_summary(contest["rounds"],
                                                               contest["winners"])}
@@ -110,32 +117,9 @@ def as_certified(raw: dict[str, Any], certificate: dict[str, Any]) -> dict[str, 
 # -- what the numbers say -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Cell:
-    """A count as shown: the number, or ``None`` with ``label`` "< k" when suppressed."""
-
-    value: int | None
-    label: str
-
-
-def suppress(counts: dict[str, int], k: int | None = None) -> dict[str, Cell]:
-    """Counts with every cell below ``k`` hidden, and one more when a single hidden cell
-    could otherwise be worked out from the published total by subtraction.
-
-    ``k`` is ``TALLYFLOW_SMALL_CELL`` (10) unless given: a turnout or demographic cell with
-    fewer ballots shows as "< k"."""
-    k = get_settings().small_cell if k is None else k
-    hidden = {key for key, n in counts.items() if 0 < n < k}
-    if len(hidden) == 1:
-        shown = sorted((n, key) for key, n in counts.items() if key not in hidden and n > 0)
-        if shown:
-            hidden.add(shown[0][1])
-    return {key: Cell(None, f"< {k}") if key in hidden else Cell(n, f"{n:,}")
-            for key, n in counts.items()}
-
-
 def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list[dict]:
-    """Per contest: options with votes and shares, the leader, margin and winners so far.
+    """Per contest: options with votes and shares, the leader, margin and winners so far,
+    and its ballot style, electorate and vote-method split (``add_styles``).
 
     A lead below ``too_close`` percentage points (``TALLYFLOW_TOO_CLOSE_POINTS``, 0.5) is
     "too close to call"."""
@@ -185,7 +169,7 @@ def contest_results(raw: dict[str, Any], too_close: float | None = None) -> list
             result["threshold_met"] = passes_threshold(votes.get("yes", 0), votes.get("no", 0),
                                                        needed)
         results.append(result)
-    return results
+    return add_styles(results, raw)
 
 
 # A ranked contest's option counts are mentions at any rank, not votes: until a ranking is
@@ -289,10 +273,8 @@ def results_document(raw: dict[str, Any]) -> dict[str, Any]:
         "embargoed": embargoed,
         "quality": (raw["quality"][0]["status"] if raw["quality"] else None),
         "completeness": completeness(raw),
-        "turnout_by_region": {k: c.value if c.value is not None else c.label
-                              for k, c in regions.items()},
-        "turnout_by_age_band_and_gender": {k: c.value if c.value is not None else c.label
-                                           for k, c in demographics.items()},
+        "turnout_by_region": {k: shown(c) for k, c in regions.items()},
+        "turnout_by_age_band_and_gender": {k: shown(c) for k, c in demographics.items()},
         "contests": [] if embargoed else contest_results(raw),
         "rejected": {} if embargoed else {r["reason"]: int(r["events"])
                                           for r in raw["rejected"]},
@@ -302,21 +284,24 @@ def results_document(raw: dict[str, Any]) -> dict[str, Any]:
 def results_csv(document: dict[str, Any]) -> str:
     """One row per contest × option: the CSV export. A ranked contest's options carry their
     first preferences (``round`` 1), then one row per candidate still in each later round,
-    with that round's votes and share."""
+    with that round's votes and share. ``district`` and ``primary_party`` name the contest's
+    district and the party of its primary (empty: every voter's)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["election_id", "status", "official", "contest_id", "contest", "option_id",
-                     "option", "party", "votes", "share_percent", "round"])
+                     "option", "party", "votes", "share_percent", "round", "district",
+                     "primary_party"])
     lead = [document["election_id"], document["status"],
             "official" if document["official"] else "unofficial"]
     for contest in document["contests"]:
         rounds = contest.get("rounds") or []
+        style = [contest.get("district") or "", contest.get("party") or ""]
         for option in contest["options"]:
             writer.writerow(lead + [
                 contest["contest_id"], contest["title"], option["option_id"], option["name"],
                 option["party"] or "", "" if option["votes"] is None else option["votes"],
                 "" if option["share"] is None else f"{option['share']:.2f}",
-                1 if rounds else ""])
+                1 if rounds else "", *style])
         options = {o["option_id"]: o for o in contest["options"]}
         for later in rounds[1:]:
             total = sum(later["tally"].values())
@@ -325,5 +310,5 @@ def results_csv(document: dict[str, Any]) -> str:
                 writer.writerow(lead + [
                     contest["contest_id"], contest["title"], option_id, option["name"],
                     option["party"] or "", votes, f"{share(votes, total):.2f}",
-                    later["round"]])
+                    later["round"], *style])
     return buffer.getvalue()

@@ -6,7 +6,9 @@ import re
 
 from dash import dcc, html
 
-from dash_app.results import suppress
+from dash_app.ballot_styles import has_method_split
+from dash_app.small_cells import suppress
+from tallyflow.tabulation.reporting import VOTE_METHOD_NAMES, VOTE_METHODS
 
 
 def elections_table(rows: list[dict]) -> html.Table | html.P:
@@ -85,9 +87,13 @@ def _table(caption: str, headers: list[str], rows: list[list], right: tuple = ()
             dcc.Markdown("\n".join(lines), className="data-table")]
 
 
-def precinct_table(contest: dict, regions: list[dict], leaders: dict[str, str]) -> list:
+def precinct_table(contest: dict, regions: list[dict], leaders: dict[str, str],
+                   hidden_leaders: set[str] = frozenset(),
+                   district: set[str] | None = None) -> list:
     """The leader map as a table: each precinct's ballots, turnout and leader (a precinct
-    under the small-cell threshold shows none of them)."""
+    under the small-cell threshold shows none of them; one in ``hidden_leaders`` no
+    leader; one outside the contest's ``district`` says the contest is not on its
+    ballots)."""
     cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions})
     names = {o["option_id"]: o["name"] for o in contest["options"]}
     rows = []
@@ -96,16 +102,34 @@ def precinct_table(contest: dict, regions: list[dict], leaders: dict[str, str]) 
         hidden = cell.value is None
         turnout = ("" if hidden or not region["registered"] else
                    f"{100 * int(region['ballots']) / int(region['registered']):.1f}%")
-        leader = ("hidden: too few ballots" if hidden
-                  else names.get(leaders.get(region["region_id"], ""), "no votes yet"))
+        rid = region["region_id"]
+        leader = ("not on the ballot here" if district is not None and rid not in district
+                  else "hidden: too few ballots" if hidden or rid in hidden_leaders
+                  else names.get(leaders.get(rid, ""), "no votes yet"))
         rows.append([region["name"], cell.label, turnout, leader])
     return _table(f"{contest['title']}: precinct by precinct",
                   ["Precinct", "Ballots", "Turnout", "Leader"], rows, right=(1, 2))
 
 
+def _count(cell: int | str) -> str:
+    return f"{cell:,}" if isinstance(cell, int) else cell
+
+
+def methods_table(contest: dict) -> list:
+    """The vote-method chart as a table: each option's votes by vote method, and the
+    contest's ballots by vote method ("< k" where the small-cell rule hides them)."""
+    rows = [[o["name"], *(_count(o["by_vote_method"][m]) for m in VOTE_METHODS)]
+            for o in contest["options"]]
+    rows.append(["Ballots", *(_count(contest["ballots_by_vote_method"][m])
+                              for m in VOTE_METHODS)])
+    return _table(f"{contest['title']}: votes by vote method",
+                  ["Option", *(VOTE_METHOD_NAMES[m] for m in VOTE_METHODS)], rows,
+                  right=tuple(range(1, len(VOTE_METHODS) + 1)))
+
+
 def chart_tables(raw: dict, contests: list[dict]) -> dict:
-    """The table equivalent of every other chart: votes and shares per contest, ballots
-    over time, turnout by age and gender, rejected ballots."""
+    """The table equivalent of every other chart: votes and shares per contest, votes by
+    vote method, ballots over time, turnout by age and gender, rejected ballots."""
     tables = {}
     for contest in contests:
         if contest["total_votes"] is not None:
@@ -113,6 +137,8 @@ def chart_tables(raw: dict, contests: list[dict]) -> dict:
                 f"{contest['title']}: votes", ["Option", "Votes", "Share"],
                 [[o["name"], f"{o['votes']:,}", f"{o['share']:.1f}%"]
                  for o in contest["options"]], right=(1, 2))
+        if has_method_split(contest):
+            tables[f"{contest['contest_id']}-methods-table"] = methods_table(contest)
     tables["timeline-table"] = _table(
         "Ballots counted over time (UTC)", ["Minute", "Ballots counted"],
         [[f"{r['minute']:%Y-%m-%d %H:%M}", f"{int(r['cumulative_ballots']):,}"]

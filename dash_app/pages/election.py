@@ -9,6 +9,7 @@ import dash
 from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from dash_app import figures
+from dash_app.ballot_styles import has_method_split, map_precincts
 from dash_app.results import (
     UnknownElection,
     completeness,
@@ -18,8 +19,8 @@ from dash_app.results import (
     is_embargoed,
     load_results,
     results_document,
-    suppress,
 )
+from dash_app.small_cells import suppress
 from dash_app.tables import chart_tables, precinct_table
 from tallyflow.settings import get_settings
 
@@ -108,9 +109,25 @@ def _contest_details(contest: dict) -> list:
     if contest["kind"] == "yes_no":
         met = "met" if contest["threshold_met"] else "not met"
         details.append(html.P(f"Threshold {contest['threshold_share']}% yes: {met}"))
-    details.append(html.P(f"{contest['ballots']:,} ballots; {contest['blank_ballots']:,} "
-                          f"blank; {contest['overvoted_ballots']:,} overvoted"))
+    details.append(html.P([
+        f"{contest['ballots']:,} ballots; {contest['blank_ballots']:,} blank; "
+        f"{contest['overvoted_ballots']:,} overvoted; {contest['off_ballot_ballots']:,} ",
+        html.Abbr("off-ballot", title="marked by voters whose ballot did not carry this "
+                                      "contest: counted for no option")]))
+    details.append(html.P(_electorate(contest)))
     return details
+
+
+def _electorate(contest: dict) -> str:
+    """Turnout of the contest's own electorate, and its district's precincts reporting."""
+    counted = contest["completeness"]
+    text = (f"{counted['turnout_percent']}% turnout of {counted['registered']:,} registered"
+            + (f" {contest['party']} voters" if contest["party"] else "")
+            + (f" in {contest['district']}" if contest["district"] else ""))
+    if contest["district"]:
+        text += (f"; {counted['regions_reporting']} of {counted['regions']} precincts "
+                 "reporting")
+    return text
 
 
 def page_parts(raw: dict) -> dict:
@@ -146,6 +163,8 @@ def page_parts(raw: dict) -> dict:
         if contest["total_votes"] is not None:  # a ranked contest has no votes to draw yet
             graphs[f"{cid}-bar"] = figures.totals_bar(contest)
             graphs[f"{cid}-donut"] = figures.shares_donut(contest)
+        if has_method_split(contest):
+            graphs[f"{cid}-methods"] = figures.methods_bar(contest)
         if contest.get("rounds"):
             graphs[f"{cid}-sankey"] = figures.transfers_sankey(contest)
     if not embargoed:
@@ -159,8 +178,8 @@ def page_parts(raw: dict) -> dict:
     structure = [election["status"], embargoed, [c["contest_id"] for c in contests],
                  bool(raw["rejected"]), raw.get("map_contest")]
     return {"structure": structure, "graphs": graphs, "texts": texts,
-            "contests": [(c["contest_id"], c["title"]) for c in contests],
-            "mappable": [(c["contest_id"], c["title"]) for c in contests
+            "contests": [(c["contest_id"], c["heading"]) for c in contests],
+            "mappable": [(c["contest_id"], c["heading"]) for c in contests
                          if c["kind"] != "ranked"],
             "map_contest": raw.get("map_contest")}
 
@@ -171,10 +190,13 @@ def _add_maps(raw: dict, contests: list[dict], graphs: dict, texts: dict) -> Non
     if mapped is not None:
         leaders = {r["region_id"]: r["leader_option_id"]
                    for r in raw.get("precinct_leaders") or []}
+        district, hidden = map_precincts(raw, mapped)
         graphs["map-leader"] = figures.region_map(
             raw["regions"], "leader", {o["option_id"]: o["colour"] for o in mapped["options"]},
-            leaders=leaders, title=f"{figures.plain(mapped['title'])}: leader by precinct")
-        texts["precinct-table"] = precinct_table(mapped, raw["regions"], leaders)
+            leaders=leaders, title=f"{figures.plain(mapped['heading'])}: leader by precinct",
+            hidden_leaders=hidden)
+        texts["precinct-table"] = precinct_table(mapped, raw["regions"], leaders, hidden,
+                                                 district)
     graphs["map-turnout"] = figures.region_map(raw["regions"], "turnout", {})
 
 
@@ -217,6 +239,9 @@ def results_body(raw: dict, parts: dict | None = None) -> html.Div:
             html.Div([_graph(name, graphs[name]) for name in (f"{cid}-bar", f"{cid}-donut")
                       if name in graphs], className="charts"),
             *_table_details(f"{cid}-table", texts),
+            *([_graph(f"{cid}-methods", graphs[f"{cid}-methods"]),
+               *_table_details(f"{cid}-methods-table", texts)]
+              if f"{cid}-methods" in graphs else []),
             *([_graph(f"{cid}-sankey", graphs[f"{cid}-sankey"])]
               if f"{cid}-sankey" in graphs else []),
         ], className="contest"))

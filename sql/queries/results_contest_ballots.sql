@@ -3,6 +3,7 @@ select
     ballots,
     blank_ballots,
     undervoted_ballots,
-    overvoted_ballots
+    overvoted_ballots,
+    off_ballot_ballots
 from contest_ballot_totals
 where election_id = %(election_id)s

@@ -17,7 +17,7 @@ from tallyflow.elections.lifecycle import lock_closed, mark_certified
 from tallyflow.tabulation import LOT_RULE, share
 from tallyflow.votes.offsets import Offsets
 
-CERTIFICATE_VERSION = 1
+CERTIFICATE_VERSION = 2  # 2: ballot styles, off-ballot marks and vote methods per contest
 
 
 def existing_certificate(url: str, election_id: str) -> dict[str, Any] | None:

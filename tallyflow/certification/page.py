@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tallyflow.tabulation.reporting import VOTE_METHOD_NAMES, VOTE_METHODS, contest_heading
+
 
 def certificate_html(certificate: Mapping[str, Any], digest: str) -> str:
     """The certificate as a page a person can read and print; every value escaped."""
@@ -39,22 +41,34 @@ def _head(election: Mapping[str, Any], digest: str) -> list[str]:
 def _contest(contest: Mapping[str, Any]) -> list[str]:
     e = html.escape
     parts = []
-    parts.append(f"<h2>{e(contest['title'])}</h2>")
+    heading = contest_heading(contest["title"], contest.get("district"), contest.get("party"))
+    parts.append(f"<h2>{e(heading)}</h2>")
     parts.append(
         f"<p>{e(contest['kind'])}"
         + (f", {contest['seats']} seats" if contest["seats"] > 1 else "")
         + f". Ballots {contest['ballots']:,}; blank {contest['blank_ballots']:,}; "
         f"undervoted {contest['undervoted_ballots']:,}; overvoted "
-        f"{contest['overvoted_ballots']:,}.</p>")
-    parts.append("<table><tr><th>Option</th><th>Votes</th><th>Share</th><th></th></tr>")
+        f"{contest['overvoted_ballots']:,}; off the ballot "
+        f"{contest.get('off_ballot_ballots', 0):,}.</p>")
+    # Votes by vote method (certificates before version 2, and ranked contests, have none).
+    methods = [m for m in VOTE_METHODS if contest["options"]
+               and "by_vote_method" in contest["options"][0]]
+    parts.append("<table><tr><th>Option</th><th>Votes</th>"
+                 + "".join(f"<th>{e(VOTE_METHOD_NAMES[m])}</th>" for m in methods)
+                 + "<th>Share</th><th></th></tr>")
     for option in sorted(contest["options"], key=lambda o: -o["votes"]):
         won = option["option_id"] in contest["winners"]
         parts.append(
             f"<tr class='{'won' if won else ''}'><td>{e(option['name'])}</td>"
             f"<td class='n'>{option['votes']:,}</td>"
-            f"<td class='n'>{e(option['share_percent'])} %</td>"
+            + "".join(f"<td class='n'>{option['by_vote_method'][m]:,}</td>" for m in methods)
+            + f"<td class='n'>{e(option['share_percent'])} %</td>"
             f"<td>{'elected' if won and contest['kind'] != 'yes_no' else ''}</td></tr>")
     parts.append("</table>")
+    if contest.get("ballots_by_vote_method"):
+        parts.append("<p>Ballots by vote method: " + "; ".join(
+            f"{e(VOTE_METHOD_NAMES[m])} {contest['ballots_by_vote_method'][m]:,}"
+            for m in VOTE_METHODS) + ".</p>")
     if contest["kind"] == "yes_no":
         parts.append(f"<p><strong>{'Passes' if contest['passes'] else 'Fails'}</strong> "
                      f"(threshold {e(contest['threshold'])}). {e(contest['rule'])}</p>")

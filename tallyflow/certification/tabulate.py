@@ -13,7 +13,28 @@ from tallyflow.certification.steps import step
 from tallyflow.elections.layout import group_contests
 from tallyflow.rctab import summary
 from tallyflow.tabulation import LOT_RULE, contest_result, share
+from tallyflow.tabulation.reporting import VOTE_METHODS
 from tallyflow.tabulation.runoff import DECIMAL_PLACES, rule_options, rule_text, runoff
+
+# A contest's facts: its ballot style is its district and the party of its primary (None:
+# every voter's), each with its name.
+CONTEST_FIELDS = {"title": "title", "kind": "kind", "seats": "seats", "threshold": "threshold",
+                  "district_region_id": "district_region_id", "district": "district_name",
+                  "party_id": "primary_party_id", "party": "primary_party_name"}
+
+
+def add_method_totals(contest: dict[str, Any],
+                      methods: Mapping[tuple[str, str | None, str], int]) -> None:
+    """The contest's ballots per vote method, and each option's votes per vote method
+    (not a ranked contest's: a mention at any rank is not a vote), summed over every
+    precinct from ``methods`` ((contest, option or None for its ballots, method) -> n)."""
+    cid = contest["contest_id"]
+    contest["ballots_by_vote_method"] = {m: methods.get((cid, None, m), 0)
+                                         for m in VOTE_METHODS}
+    if contest["kind"] != "ranked":
+        for option in contest["options"]:
+            option["by_vote_method"] = {m: methods.get((cid, option["option_id"], m), 0)
+                                        for m in VOTE_METHODS}
 
 
 def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
@@ -33,12 +54,15 @@ def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:
             for r in cur.fetchall():
                 contest_id, _region, ranking = r["item"].split("/", 2)
                 rankings[contest_id][ranking] += r["value"]
-        contests = group_contests(
-            rows, {"title": "title", "kind": "kind", "seats": "seats", "threshold": "threshold"},
-            {"option_id": "option_id", "name": "name", "party_id": "party_id", "votes": "votes"})
+            cur.execute(db.query("certification_method_totals"), {"election_id": election_id})
+            methods = {(r["contest_id"], r["option_id"], r["vote_method"]): int(r["n"])
+                       for r in cur.fetchall()}
+        contests = group_contests(rows, CONTEST_FIELDS, {
+            "option_id": "option_id", "name": "name", "party_id": "party_id", "votes": "votes"})
         for contest in contests:
             for option in contest["options"]:
                 option["votes"] = int(option["votes"])
+            add_method_totals(contest, methods)
         results = [ranked_result(c, rankings[c["contest_id"]], marks, fingerprint or "")
                    if c["kind"] == "ranked" else contest_result(c, marks, fingerprint or "")
                    for c in contests]

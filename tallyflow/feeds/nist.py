@@ -9,10 +9,13 @@ level (``dash_app.precincts``) and the region tree and parties. The schema is ve
   election's scope is the root region (or a unit composing the roots when there are
   several).
 - Contests: plurality, approval and ranked contests are CandidateContests (VoteVariation
-  plurality, approval, rcv); yes/no contests are BallotMeasureContests. Counts are of
-  ``Type`` total for the scope and for each precinct (a precinct hidden by the small-cell
-  rule has ``IsSuppressedForPrivacy`` and a count of 0); a ranked contest has one count per
-  round for the scope (``Round``).
+  plurality, approval, rcv); yes/no contests are BallotMeasureContests. A contest limited
+  to a district has that district's unit as its ``ElectionDistrictId`` (else the scope), and
+  a candidate contest that is a party primary has ``PrimaryPartyIds``. Counts are of
+  ``Type`` total for the contest's district and for each of its precincts, then the same
+  per vote method (``METHOD_TYPES``: election-day, absentee-mail, other "online"); a count
+  hidden by the small-cell rule has ``IsSuppressedForPrivacy`` and a count of 0. A ranked
+  contest has one total count per round for its district (``Round``).
 - Status: ``certified`` once the certificate exists, ``unofficial-complete`` after the
   close, ``unofficial-partial`` before it.
 """
@@ -32,6 +35,9 @@ REPORTING_UNIT_TYPES = {
     "utility", "village", "vote-center", "ward", "water"}
 VARIATIONS = {"plurality": "plurality", "approval": "approval", "ranked": "rcv"}
 SCOPE = "gp-election"
+# Each vote method as a CountItemType (with its OtherType where NIST has no type for it).
+METHOD_TYPES = {"in_person": ("election-day", None), "mail": ("absentee-mail", None),
+                "online": ("other", "online")}
 
 
 def _text(content: str) -> dict[str, Any]:
@@ -40,10 +46,14 @@ def _text(content: str) -> dict[str, Any]:
                       "Language": "en"}]}
 
 
-def _count(gp_unit: str, count: float | None, round_number: int | None = None
-           ) -> dict[str, Any]:
+def _count(gp_unit: str, count: float | None, round_number: int | None = None,
+           method: str | None = None) -> dict[str, Any]:
+    """One VoteCounts: the total, or one vote method's (``method``); None is hidden."""
+    kind, other = METHOD_TYPES[method] if method else ("total", None)
     counts: dict[str, Any] = {"@type": "ElectionResults.VoteCounts", "GpUnitId": gp_unit,
-                              "Type": "total", "Count": 0 if count is None else count}
+                              "Type": kind, "Count": 0 if count is None else count}
+    if other:
+        counts["OtherType"] = other
     if count is None:
         counts["IsSuppressedForPrivacy"] = True
     if round_number is not None:
@@ -91,60 +101,90 @@ def _status(election: dict[str, Any], official: bool) -> str:
         else "unofficial-complete"
 
 
-def _selection_counts(contest: dict, option_id: str, scope: str,
+def _selection_counts(contest: dict, option: dict, scope: str,
                       precincts: dict[str, dict]) -> list[dict]:
+    """An option's counts: total for the contest's district and each of its precincts,
+    then per vote method for each of them (none for a contest without a split)."""
+    option_id = option["option_id"]
     if contest.get("rounds"):
         return [_count(scope, r["tally"][option_id], r["round"]) for r in contest["rounds"]
                 if option_id in r["tally"]]
-    counts = [_count(scope, contest["votes"].get(option_id, 0))]
-    for rid, shown in sorted(precincts.get(contest["contest_id"], {}).items()):
-        counts.append(_count(f"gp-{rid}", None if shown is None else shown.get(option_id, 0)))
+    own = sorted(precincts.get(contest["contest_id"], {}).items())
+    counts = [_count(scope, option["votes"] or 0)]
+    counts += [_count(f"gp-{rid}", None if p["votes"] is None else p["votes"].get(option_id, 0))
+               for rid, p in own]
+    split = option.get("by_vote_method")
+    if split is None:
+        return counts
+    for method in METHOD_TYPES:
+        counts.append(_count(scope, split[method] if isinstance(split[method], int) else None,
+                             method=method))
+        counts += [_count(f"gp-{rid}", _method_votes(p, method, option_id), method=method)
+                   for rid, p in own if p.get("by_vote_method") is not None]
     return counts
 
 
-def _contest(contest: dict[str, Any], scope: str, precinct_votes: dict,
-             option_party: dict, winners: set[str], candidates: list[dict]) -> dict:
+def _method_votes(precinct: dict, method: str, option_id: str) -> int | None:
+    """An option's votes in a precinct by one vote method; None when hidden."""
+    cell = precinct["by_vote_method"][method]
+    return None if cell["suppressed"] else cell["votes"].get(option_id, 0)
+
+
+def _candidate(contest: dict, option: dict, option_party: dict,
+               winners: set[str] | None) -> dict[str, Any]:
     cid = contest["contest_id"]
-    view = {**contest, "votes": {o["option_id"]: o["votes"] or 0 for o in contest["options"]}}
-    other = {"@type": "ElectionResults.OtherCounts", "GpUnitId": scope,
+    candidate: dict[str, Any] = {"@type": "ElectionResults.Candidate",
+                                 "@id": f"candidate-{cid}-{option['option_id']}",
+                                 "BallotName": _text(option["name"])}
+    party = option_party.get((cid, option["option_id"]))
+    if party:
+        candidate["PartyId"] = f"party-{party}"
+    if winners is not None:
+        candidate["PostElectionStatus"] = ("winner" if option["option_id"] in winners
+                                           else "defeated")
+    return candidate
+
+
+def _contest(contest: dict[str, Any], scope: str, precincts: dict,
+             option_party: dict, winners: set[str] | None, candidates: list[dict]) -> dict:
+    """A contest: counted for its district (the scope when it is on every ballot)."""
+    cid = contest["contest_id"]
+    district = (f"gp-{contest['district_region_id']}" if contest.get("district_region_id")
+                else scope)
+    other = {"@type": "ElectionResults.OtherCounts", "GpUnitId": district,
              "Overvotes": contest.get("overvoted_ballots") or 0,
              "Undervotes": contest.get("blank_ballots") or 0}
     if contest["kind"] == "yes_no":
         return {
             "@type": "ElectionResults.BallotMeasureContest", "@id": f"contest-{cid}",
-            "Name": contest["title"], "ElectionDistrictId": scope, "OtherCounts": [other],
+            "Name": contest["title"], "ElectionDistrictId": district, "OtherCounts": [other],
             "ContestSelection": [{
                 "@type": "ElectionResults.BallotMeasureSelection",
                 "@id": f"selection-{cid}-{o['option_id']}", "Selection": _text(o["name"]),
                 "SequenceOrder": i + 1,
-                "VoteCounts": _selection_counts(view, o["option_id"], scope, precinct_votes),
+                "VoteCounts": _selection_counts(contest, o, district, precincts),
             } for i, o in enumerate(contest["options"])],
         }
     selections = []
     for i, option in enumerate(contest["options"]):
-        candidate_id = f"candidate-{cid}-{option['option_id']}"
-        candidate: dict[str, Any] = {"@type": "ElectionResults.Candidate",
-                                     "@id": candidate_id, "BallotName": _text(option["name"])}
-        party = option_party.get((cid, option["option_id"]))
-        if party:
-            candidate["PartyId"] = f"party-{party}"
-        if winners is not None:
-            candidate["PostElectionStatus"] = ("winner" if option["option_id"] in winners
-                                               else "defeated")
+        candidate = _candidate(contest, option, option_party, winners)
         candidates.append(candidate)
         selections.append({
             "@type": "ElectionResults.CandidateSelection",
-            "@id": f"selection-{cid}-{option['option_id']}", "CandidateIds": [candidate_id],
+            "@id": f"selection-{cid}-{option['option_id']}", "CandidateIds": [candidate["@id"]],
             "SequenceOrder": i + 1,
-            "VoteCounts": _selection_counts(view, option["option_id"], scope, precinct_votes),
+            "VoteCounts": _selection_counts(contest, option, district, precincts),
         })
     allowed = contest["seats"] if contest["kind"] == "plurality" else len(contest["options"])
-    return {
+    found = {
         "@type": "ElectionResults.CandidateContest", "@id": f"contest-{cid}",
-        "Name": contest["title"], "ElectionDistrictId": scope, "VotesAllowed": allowed,
+        "Name": contest["title"], "ElectionDistrictId": district, "VotesAllowed": allowed,
         "NumberElected": contest["seats"], "VoteVariation": VARIATIONS[contest["kind"]],
         "OtherCounts": [other], "ContestSelection": selections,
     }
+    if contest.get("party_id"):
+        found["PrimaryPartyIds"] = [f"party-{contest['party_id']}"]
+    return found
 
 
 def election_report(raw: dict[str, Any], document: dict[str, Any],
@@ -161,8 +201,8 @@ def election_report(raw: dict[str, Any], document: dict[str, Any],
         "ballots": turnout.get(r["region_id"]) if isinstance(
             turnout.get(r["region_id"]), int) else None} for r in raw["regions"]}
     units, scope = _gp_units(facts["tree"], precinct_facts)
-    precinct_votes = {c["contest_id"]: {p["region_id"]: p["votes"] for p in c["precincts"]}
-                      for c in precincts}
+    by_precinct = {c["contest_id"]: {p["region_id"]: p for p in c["precincts"]}
+                   for c in precincts}
     option_party = {(r["contest_id"], r["option_id"]): r["party_id"]
                     for r in facts["option_parties"]}
     names = {(c["contest_id"], o["name"]): o["option_id"] for c in document["contests"]
@@ -172,7 +212,7 @@ def election_report(raw: dict[str, Any], document: dict[str, Any],
     for contest in document["contests"]:
         winners = ({names[(contest["contest_id"], n)] for n in contest["leading"]}
                    if document["official"] else None)
-        contests.append(_contest(contest, scope, precinct_votes, option_party, winners,
+        contests.append(_contest(contest, scope, by_precinct, option_party, winners,
                                  candidates))
     return {
         "@type": "ElectionResults.ElectionReport",

@@ -94,7 +94,8 @@ def elect(contest_id: str, votes: Mapping[str, int], seats: int,
 def contest_result(contest: dict[str, Any], marks: Mapping[tuple[str, str], int],
                    fingerprint: str) -> dict[str, Any]:
     """A contest's certified result from its options' votes and its recount ``marks``
-    (ballots, blank, under- and overvoted): shares, winners, tie or threshold."""
+    (ballots, blank, under-, over- and off-ballot: marked though not on the voter's
+    ballot): shares, winners, tie or threshold."""
     cid = contest["contest_id"]
     votes = {o["option_id"]: o["votes"] for o in contest["options"]}
     total = sum(votes.values())
@@ -104,6 +105,7 @@ def contest_result(contest: dict[str, Any], marks: Mapping[tuple[str, str], int]
         "blank_ballots": int(marks.get(("contest_blank", cid), 0)),
         "undervoted_ballots": int(marks.get(("contest_undervote", cid), 0)),
         "overvoted_ballots": int(marks.get(("contest_overvote", cid), 0)),
+        "off_ballot_ballots": int(marks.get(("contest_off_ballot", cid), 0)),
         "total_votes": total,
         "tie": None,
     }

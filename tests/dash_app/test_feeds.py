@@ -69,10 +69,12 @@ def test_the_precinct_csv_has_openelections_columns():
         document, precinct_results(raw, document, FACTS), FACTS))))
 
     assert list(rows[0]) == ["county", "precinct", "office", "district", "party",
-                             "candidate", "votes", "suppressed"]
+                             "candidate", "votes", "suppressed", "in_person", "mail",
+                             "online"]
+    # Counted before vote methods were kept: no split (test_ballot_styles has one).
     assert rows[0] == {"county": "City", "precinct": "One", "office": "Mayor",
                        "district": "", "party": "BLU", "candidate": "Ann", "votes": "300",
-                       "suppressed": "false"}
+                       "suppressed": "false", "in_person": "", "mail": "", "online": ""}
     hidden = [r for r in rows if r["precinct"] == "Three"]
     assert hidden and all(r["votes"] == "" and r["suppressed"] == "true" for r in hidden)
     assert len(rows) == 3 * 2 + 3 * 2  # precincts x options, mayor and tram

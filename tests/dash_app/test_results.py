@@ -11,7 +11,8 @@ from dash import html, no_update
 
 import dash_app.app  # noqa: F401  (pages register with the app, so it comes first)
 from dash_app import figures
-from dash_app.results import Cell, completeness, contest_results, results_document, suppress
+from dash_app.results import completeness, contest_results, results_document
+from dash_app.small_cells import Cell, suppress
 from tallyflow import db
 from tests.dash_app.conftest import option_row, page_text, raw_results
 
@@ -198,7 +199,8 @@ def test_precinct_results_and_the_nist_feed_over_http(services_env, postgres_url
     north = next(p for p in president["precincts"] if p["region_id"] == "north-1")
     assert north == {"region_id": "north-1", "name": north["name"], "ballots": 65,
                      "suppressed": False,
-                     "votes": {"ada-okafor": 40, "bruno-lind": 25, "chen-wei": 0}}
+                     "votes": {"ada-okafor": 40, "bruno-lind": 25, "chen-wei": 0},
+                     "by_vote_method": None}  # no counts by vote method in these rows
     rows = list(csv.DictReader(io.StringIO(
         client.get(f"{base}/results.precincts.csv").data.decode())))
     assert sum(int(r["votes"] or 0) for r in rows if r["office"] == president["title"]) == 65
@@ -495,7 +497,8 @@ def test_the_map_shows_the_chosen_contest_with_votes_per_precinct_or_the_first()
 
 
 # Each chart and the text that holds the same facts as a table.
-TABLE_OF = {"bar": "table", "donut": "table", "sankey": "details"}
+TABLE_OF = {"bar": "table", "donut": "table", "sankey": "details",
+            "methods": "methods-table"}
 PAGE_TABLES = {"map-leader": "precinct-table", "map-turnout": "precinct-table",
                "rejected": "rejected-table", "timeline": "timeline-table",
                "demographics": "demographics-table"}
@@ -510,7 +513,11 @@ def test_every_chart_has_a_table_equivalent():
     counted = runoff({'["ann"]': 4, '["bob"]': 3, '["cy","bob"]': 2}, ["ann", "bob", "cy"],
                      1, "ab" * 32, "chair")
     raw = raw_results(options=raw_results()["options"] + ranked,
-                      rankings=[{"contest_id": "chair", **live_rounds(counted)}])
+                      rankings=[{"contest_id": "chair", **live_rounds(counted)}],
+                      contest_methods=[{"contest_id": "mayor", "vote_method": "mail",
+                                        "ballots": 1000}],
+                      option_methods=[{"contest_id": "mayor", "option_id": "ann",
+                                       "vote_method": "mail", "votes": 501}])
 
     parts = page_parts(raw)
 
@@ -518,6 +525,7 @@ def test_every_chart_has_a_table_equivalent():
         contest, _, kind = graph.rpartition("-")
         table = PAGE_TABLES.get(graph) or f"{contest}-{TABLE_OF[kind]}"
         assert table in parts["texts"], f"{graph} has no table ({table})"
+    assert "mayor-methods" in parts["graphs"]
     assert "Ann | 501 | 50.1%" in page_text(html.Div(parts["texts"]["mayor-table"]))
     assert "Round 2" in page_text(html.Div(parts["texts"]["chair-details"]))
     assert "| duplicate | 7 |" in page_text(html.Div(parts["texts"]["rejected-table"]))

@@ -133,3 +133,75 @@ def test_the_certificate_page_shows_names_as_text():
 
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;E&lt;/b&gt;" in page and "f" * 64 in page and "broken by lot" in page
+
+
+def _styled_contest() -> dict:
+    """A district contest that is also a primary, with its recount's marks and vote
+    methods, as tabulate gives it."""
+    contest = contest_result(
+        {"contest_id": "council", "title": "Council", "kind": "plurality", "seats": 1,
+         "threshold": None, "district_region_id": "ward-1", "district": "Ward 1",
+         "party_id": "civic", "party": "Civic List",
+         "ballots_by_vote_method": {"in_person": 50, "mail": 10, "online": 5},
+         "options": [{"option_id": "ann", "name": "Ann", "party_id": "civic", "votes": 40,
+                      "by_vote_method": {"in_person": 30, "mail": 10, "online": 0}},
+                     {"option_id": "bob", "name": "Bob", "party_id": "civic", "votes": 25,
+                      "by_vote_method": {"in_person": 20, "mail": 0, "online": 5}}]},
+        {("contest_ballots", "council"): 65, ("contest_off_ballot", "council"): 2}, ROLL)
+    return contest
+
+
+@pytest.mark.fast
+def test_the_certificate_shows_ballot_styles_off_ballot_marks_and_vote_methods():
+    contest = _styled_contest()
+    certificate = {**_certificate(), "contests": [contest]}
+
+    page = certificate_html(certificate, "f" * 64)
+
+    assert contest["off_ballot_ballots"] == 2
+    assert "<h2>Council (Ward 1, Civic List primary)</h2>" in page
+    assert "overvoted 0; off the ballot 2." in page
+    assert ("<th>Option</th><th>Votes</th><th>In person</th><th>Mail</th><th>Online</th>"
+            "<th>Share</th>") in page
+    assert ("<td>Ann</td><td class='n'>40</td><td class='n'>30</td><td class='n'>10</td>"
+            "<td class='n'>0</td>") in page
+    assert "Ballots by vote method: In person 50; Mail 10; Online 5." in page
+    # A certificate written before vote methods were kept still reads.
+    older = certificate_html(_certificate(), "f" * 64)
+    assert "<th>In person</th>" not in older and "off the ballot 0" in older
+
+
+def test_tabulate_reads_the_ballot_style_and_the_recounts_vote_methods(postgres_url,
+                                                                       new_election):
+    from tallyflow import db
+    from tallyflow.certification.tabulate import tabulate
+
+    eid = new_election().election_id  # three-parties: the president, nine precincts
+    cells = [("option", "president/ada-okafor", 40), ("option", "president/bruno-lind", 25),
+             ("contest_ballots", "president", 65), ("contest_off_ballot", "president", 2),
+             ("option_method", "president/ada-okafor/north-1/in_person", 25),
+             ("option_method", "president/ada-okafor/north-2/in_person", 5),
+             ("option_method", "president/ada-okafor/north-1/mail", 10),
+             ("option_method", "president/bruno-lind/north-1/in_person", 20),
+             ("option_method", "president/bruno-lind/north-1/online", 5),
+             ("contest_method", "president/north-1/in_person", 45),
+             ("contest_method", "president/north-2/in_person", 5),
+             ("contest_method", "president/north-1/mail", 10),
+             ("contest_method", "president/north-1/online", 5)]
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("update contests set district_region_id = 'north', party_id = 'harbour' "
+                    "where election_id = %s", (eid,))
+        cur.executemany("insert into recount_cells (election_id, metric, item, value) "
+                        "values (%s, %s, %s, %s)", [(eid, *cell) for cell in cells])
+
+    (president,) = tabulate(postgres_url, eid, actor="test")
+
+    assert (president["district_region_id"], president["district"]) == ("north",
+                                                                         "North District")
+    assert (president["party_id"], president["party"]) == ("harbour", "Harbour Party")
+    assert president["off_ballot_ballots"] == 2
+    assert president["ballots_by_vote_method"] == {"in_person": 50, "mail": 10, "online": 5}
+    assert {o["option_id"]: o["by_vote_method"] for o in president["options"]} == {
+        "ada-okafor": {"in_person": 30, "mail": 10, "online": 0},
+        "bruno-lind": {"in_person": 20, "mail": 0, "online": 5},
+        "chen-wei": {"in_person": 0, "mail": 0, "online": 0}}
