@@ -48,6 +48,28 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "elections"
 EXAMPLE = EXAMPLES / "general-election.json"
 RANKED_EXAMPLE = EXAMPLES / "ranked-mayor.json"
 
+# The vote-method split of the precinct counts below, as the tally keeps it.
+METHODS = """
+insert into option_method_totals
+select election_id, contest_id, option_id, region_id, method, votes / 3
+from option_region_totals
+cross join unnest(array['in_person', 'mail', 'online']) as method
+where election_id = %(e)s;
+
+insert into contest_method_totals
+select totals.election_id, contests.contest_id, totals.region_id, method, totals.ballots / 3
+from turnout_by_region as totals
+inner join contests on contests.election_id = totals.election_id
+cross join unnest(array['in_person', 'mail', 'online']) as method
+where totals.election_id = %(e)s;
+
+insert into turnout_by_method
+select election_id, region_id, method, ballots / 3
+from turnout_by_region
+cross join unnest(array['in_person', 'mail', 'online']) as method
+where election_id = %(e)s;
+"""
+
 # Ballots and the aggregates the tally would write for them, made in SQL: the site never
 # reads the ledger, but it is there, a million rows of it, as on election night.
 FILL = """
@@ -211,6 +233,7 @@ def main() -> None:
                     with db.connection(url) as conn, conn.cursor() as cur:
                         cur.execute(FILL, {"e": election.election_id, "n": ballots,
                                            "opens": election.opens_at})
+                        cur.execute(METHODS, {"e": election.election_id})
                     print(f"stored {ballots:,} ballots and their aggregates in "
                           f"{time.perf_counter() - t0:.0f} s", flush=True)
                 elections[label] = election.election_id
@@ -224,6 +247,7 @@ def main() -> None:
             with db.connection(url) as conn, conn.cursor() as cur:
                 cur.execute(FILL_PRECINCTS, {"e": wide.election_id,
                                              "per": args.ballots // args.precincts})
+                cur.execute(METHODS, {"e": wide.election_id})
             print(f"{args.precincts:,} precincts: stored the aggregates of {args.ballots:,} "
                   f"ballots in {time.perf_counter() - t0:.0f} s", flush=True)
             elections[f"{args.precincts:,} precincts"] = wide.election_id

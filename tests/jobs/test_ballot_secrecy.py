@@ -16,7 +16,8 @@ from tests.conftest import open_for_voting
 
 COUNTED_TABLES = ("ballots", "option_totals", "option_region_totals", "contest_ballot_totals",
                   "turnout_by_region", "turnout_by_demographic", "ballots_per_minute",
-                  "rejected_totals")
+                  "rejected_totals", "option_method_totals", "contest_method_totals",
+                  "turnout_by_method")
 IDENTIFYING = {"voter_id", "credential", "credential_sha256", "event_id", "full_name",
                "birth_date", "kafka_offset", "offset", "partition", "cast_at", "checked_in_at"}
 
@@ -30,8 +31,10 @@ def test_no_counted_table_has_a_column_that_identifies_a_voter(postgres_url):
 
     assert {t for t, _c in columns} == set(COUNTED_TABLES)
     assert [(t, c) for t, c in columns if c in IDENTIFYING] == []
+    # A ballot keeps its style (the party of the primary it carries) and how it was cast,
+    # as its precinct: what counting it needs, never who cast it or when.
     assert sorted(c for t, c in columns if t == "ballots") == [
-        "ballot_id", "election_id", "region_id", "selections"
+        "ballot_id", "election_id", "party_id", "region_id", "selections", "vote_method"
     ]
 
 
