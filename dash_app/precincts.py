@@ -23,7 +23,6 @@ import io
 from typing import Any
 
 import psycopg2.extensions
-from psycopg2.extras import RealDictCursor
 
 from dash_app.ballot_styles import districts_of
 from dash_app.small_cells import hidden_precincts, hide_grid, small_cell
@@ -44,11 +43,9 @@ def load_precinct_facts(url: str, election_id: str) -> dict[str, list[dict]]:
     with db.connection(url) as conn:
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ,
                          readonly=True)
-        with conn.cursor(cursor_factory=RealDictCursor) as cur:
-            facts = {}
-            for name, query in FACT_QUERIES.items():
-                cur.execute(db.query(query), {"election_id": election_id})
-                facts[name] = [dict(row) for row in cur.fetchall()]
+        with conn.cursor() as cur:
+            facts = {name: db.rows_as_dicts(cur, query, {"election_id": election_id})
+                     for name, query in FACT_QUERIES.items()}
     return facts
 
 

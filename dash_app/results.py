@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2.extensions
-from psycopg2.extras import RealDictCursor
 
 from dash_app.ballot_styles import add_styles, shown
 from dash_app.small_cells import suppress
@@ -40,8 +39,7 @@ def is_election_id(text: str | None) -> bool:
 
 
 def _rows(cur, name: str, params: dict) -> list[dict]:
-    cur.execute(db.query(name), params)
-    return [dict(row) for row in cur.fetchall()]
+    return db.rows_as_dicts(cur, name, params)
 
 
 # What a results page reads, each part by its query.
@@ -73,7 +71,7 @@ def load_results(url: str, election_id: str, topic: str, *, map_contest: str | N
     with db.connection(url) as conn:
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ,
                          readonly=True)
-        with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        with conn.cursor() as cur:
             election = _rows(cur, "results_election", params)
             if not election:
                 raise UnknownElection(election_id)
@@ -83,8 +81,12 @@ def load_results(url: str, election_id: str, topic: str, *, map_contest: str | N
             mapped_params = {**params, "contest_id": mapped}
             raw["precinct_leaders"] = _rows(cur, "results_precinct_leaders",
                                             mapped_params) if mapped else []
+            # A primary's ballots in a precinct are fewer than its turnout; any other
+            # contest's are its turnout there (``map_precincts`` judges by that then).
+            primary = any(r["contest_id"] == mapped and r["party_id"]
+                          for r in raw["contest_styles"])
             raw["map_contest_ballots"] = _rows(cur, "results_map_contest_ballots",
-                                               mapped_params) if mapped else []
+                                               mapped_params) if primary else []
             pipeline = _rows(cur, "pipeline_health", params)
             certificate = (_rows(cur, "certificate_by_election", params)
                            if election[0]["certificate_sha256"] else [])

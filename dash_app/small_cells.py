@@ -68,14 +68,14 @@ def hide_grid(counts: Mapping[tuple[Key, Key], int], k: int,
     for cell, n in counts.items():
         for axis in (0, 1):
             lines.setdefault((axis, cell[axis]), {})[cell] = n
-    changed = True
-    while changed:
-        changed = False
-        for line in lines.values():
-            more = hide_cells(line, k, hidden & set(line)) - hidden
-            if more:
-                hidden |= more
-                changed = True
+    # Only a line with a hidden cell can need one more; a cell hidden on one line is
+    # looked at again on its other line.
+    waiting = {(axis, cell[axis]) for cell in hidden for axis in (0, 1)}
+    while waiting:
+        line = lines[waiting.pop()]
+        more = hide_cells(line, k, [cell for cell in line if cell in hidden]) - hidden
+        hidden |= more
+        waiting |= {(axis, cell[axis]) for cell in more for axis in (0, 1)}
     return hidden
 
 

@@ -176,8 +176,8 @@ def _contest_counts(marks: DataFrame, electorates: DataFrame,
 
 def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
     """One row per result cell from the ballots: option, option_region, option_method,
-    contest_* counts, contest_method and, for a ranked contest, the ballots of each
-    distinct ranking per precinct.
+    option_vote_method, contest_* counts, contest_method and, for a ranked contest, the
+    ballots of each distinct ranking per precinct.
 
     A contest's ballots are those whose style carries it (``contest_electorates``); one of
     them that leaves it out is blank. An overvoted or off-ballot contest gives no option a
@@ -194,28 +194,22 @@ def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
         F.sum("count").alias("count"))
     electorates = contest_electorates(ballots, layout)
     per_contest = _contest_counts(marks, electorates, layout)
-    rankings = marks.where(F.col("ranked") & ~F.col("mark").isin("blank", "off_ballot")).groupBy(
+    rankings = marks.where(
+        F.col("ranked") & ~F.col("mark").isin("blank", "off_ballot")).groupBy(
         "contest_id", "region_id", F.to_json("selections").alias("ranking")).count()
+    by_vote_method = option_method.groupBy("contest_id", "option_id", "vote_method").agg(
+        F.sum("count").alias("count"))
     return (
-        by_option.select(F.lit("option").alias("metric"),
-                         F.concat_ws("/", "contest_id", "option_id").alias("item"),
-                         F.col("count").alias("value"))
-        .unionByName(option_region.select(
-            F.lit("option_region").alias("metric"),
-            F.concat_ws("/", "contest_id", "option_id", "region_id").alias("item"),
-            F.col("count").alias("value")))
-        .unionByName(option_method.select(
-            F.lit("option_method").alias("metric"),
-            F.concat_ws("/", "contest_id", "option_id", "region_id", "vote_method")
-            .alias("item"), F.col("count").alias("value")))
-        .unionByName(electorates.select(
-            F.lit("contest_method").alias("metric"),
-            F.concat_ws("/", "contest_id", "region_id", "vote_method").alias("item"),
-            F.col("ballots").cast("long").alias("value")))
-        .unionByName(rankings.select(
-            F.lit("ranking").alias("metric"),
-            F.concat_ws("/", "contest_id", "region_id", "ranking").alias("item"),
-            F.col("count").alias("value")))
+        _cells("option", by_option, "contest_id", "option_id")
+        .unionByName(_cells("option_region", option_region, "contest_id", "option_id",
+                            "region_id"))
+        .unionByName(_cells("option_method", option_method, "contest_id", "option_id",
+                            "region_id", "vote_method"))
+        .unionByName(_cells("option_vote_method", by_vote_method, "contest_id", "option_id",
+                            "vote_method"))
+        .unionByName(_cells("contest_method", electorates.withColumnRenamed(
+            "ballots", "count"), "contest_id", "region_id", "vote_method"))
+        .unionByName(_cells("ranking", rankings, "contest_id", "region_id", "ranking"))
         .unionByName(per_contest.select(
             F.lit("contest").alias("metric"), F.col("contest_id").alias("item"),
             F.explode(F.create_map(
@@ -226,6 +220,14 @@ def result_cells(ballots: DataFrame, layout: DataFrame) -> DataFrame:
             .select(F.concat_ws("_", "metric", "what").alias("metric"), "item",
                     F.col("value").cast("long").alias("value")))
     )
+
+
+def _cells(metric: str, counts: DataFrame, *keys: str) -> DataFrame:
+    """``counts`` (``keys`` and a ``count``) as cells: ``metric``, the keys joined by "/"
+    as the item, and the count as the value."""
+    return counts.select(F.lit(metric).alias("metric"),
+                         F.concat_ws("/", *keys).alias("item"),
+                         F.col("count").cast("long").alias("value"))
 
 
 def age_band(birth_date: F.Column, on: date) -> F.Column:

@@ -24,11 +24,12 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
     The events are in the driver already (the ledger stores each of them), so the sums are
     taken there, vectorised with Arrow, rather than in a second Spark job. Kinds: option
     (contest, option), option_region (contest, option, region), option_method (contest,
-    option, region, vote method), contest (contest, ballots, blank, undervote, overvote,
-    off-ballot), contest_method (contest, region, vote method), region, region_method
-    (region, vote method), demographic (age band, gender), minute and rejected_total
-    (reason), ranking (contest, region, the ranking as JSON) and ranking_contest (contest,
-    ranking: the same summed over regions). An option counts where its contest's mark is
+    option, region, vote method), option_vote_method (contest, option, vote method),
+    contest (contest, ballots, blank, undervote, overvote, off-ballot), contest_method
+    (contest, region, vote method), region, region_method (region, vote method),
+    demographic (age band, gender), minute and rejected_total (reason), ranking (contest,
+    region, the ranking as JSON) and ranking_contest (contest, ranking: the same summed
+    over regions). An option counts where its contest's mark is
     ``counted`` or ``undervote``; a ranked contest's ranking wherever the ballot ranked
     anyone in it on the voter's ballot. A contest's ballots are those it was on (every mark
     but ``off_ballot``).
@@ -62,6 +63,8 @@ def increments(per_event: pa.Table) -> dict[str, list[tuple]]:
         "option_id", pc.list_flatten(selections))
     by_kind["option_method"] = _count(
         picks, ["election_id", "contest_id", "option_id", "region_id", "vote_method"])
+    by_kind["option_vote_method"] = _count(
+        picks, ["election_id", "contest_id", "option_id", "vote_method"])
     by_kind["option_region"] = _count(
         picks, ["election_id", "contest_id", "option_id", "region_id"])
     by_kind["option"] = _count(picks, ["election_id", "contest_id", "option_id"])

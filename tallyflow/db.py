@@ -236,6 +236,14 @@ def query(name: str) -> str:
     return path.read_text()
 
 
+def rows_as_dicts(cur, name: str, params: dict) -> list[dict]:
+    """The rows of the named query as dicts of column name to value (a plain cursor and
+    ``dict(zip())``: several times faster than a dict cursor on thousands of rows)."""
+    cur.execute(query(name), params)
+    names = [column.name for column in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
 def enable_role(url: str, role: str, password: str) -> None:
     """Let one of Tallyflow's roles (created by the migrations) log in with ``password``."""
     with connection(url, autocommit=True) as conn, conn.cursor() as cur:

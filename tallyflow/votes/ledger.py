@@ -175,6 +175,7 @@ INCREMENT_QUERIES = {
     "option": "add_option_totals",
     "option_region": "add_option_region_totals",
     "option_method": "add_option_method_totals",
+    "option_vote_method": "add_option_vote_method_totals",
     "contest_method": "add_contest_method_totals",
     "region_method": "add_turnout_by_method",
     "contest": "add_contest_ballot_totals",

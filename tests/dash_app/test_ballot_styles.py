@@ -361,6 +361,10 @@ def test_the_site_reads_styles_and_methods_from_the_aggregates(services_env, pos
             "'in_person', 30), (%(e)s, 'president', 'ada-okafor', 'north-1', 'mail', 10), "
             "(%(e)s, 'president', 'bruno-lind', 'north-1', 'in_person', 20), "
             "(%(e)s, 'president', 'bruno-lind', 'north-1', 'online', 5)", {"e": eid})
+        cur.execute(  # the same summed over precincts, as the tally keeps it too
+            "insert into option_vote_method_totals select election_id, contest_id, option_id, "
+            "vote_method, sum(votes) from option_method_totals where election_id = %s "
+            "group by 1, 2, 3, 4", (eid,))
         cur.execute(
             "insert into contest_method_totals (election_id, contest_id, region_id, "
             "vote_method, ballots) values (%(e)s, 'president', 'north-1', 'in_person', 50), "

@@ -15,6 +15,7 @@ READABLE = {
     "result_quality", "pipeline_health", "validation_runs",
     "certificates", "component_health", "log_resets", "ranked_rounds", "published_snapshots",
     "option_method_totals", "contest_method_totals", "turnout_by_method",
+    "option_vote_method_totals",
 }
 # Rankings stay with the tally: the site reads only the rounds the tally runs over them.
 PRIVATE = {"voters", "checkins", "ballots", "rejected_events", "submissions", "ranking_totals",

@@ -17,7 +17,7 @@ from tests.conftest import open_for_voting
 COUNTED_TABLES = ("ballots", "option_totals", "option_region_totals", "contest_ballot_totals",
                   "turnout_by_region", "turnout_by_demographic", "ballots_per_minute",
                   "rejected_totals", "option_method_totals", "contest_method_totals",
-                  "turnout_by_method")
+                  "turnout_by_method", "option_vote_method_totals")
 IDENTIFYING = {"voter_id", "credential", "credential_sha256", "event_id", "full_name",
                "birth_date", "kafka_offset", "offset", "partition", "cast_at", "checked_in_at"}
 

@@ -34,7 +34,8 @@ def test_result_cells_count_votes_marks_and_blanks(spark):
     ])
 
     cells = result_cells(ballots, spark.createDataFrame(LAYOUT, CONTEST_LAYOUT)).where(
-        "metric not in ('option_method', 'contest_method', 'contest_off_ballot')")
+        "metric not in ('option_method', 'option_vote_method', 'contest_method', "
+        "'contest_off_ballot')")
 
     assertDataFrameEqual(cells, spark.createDataFrame(
         [

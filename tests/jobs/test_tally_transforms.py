@@ -274,6 +274,10 @@ def test_increments_sum_every_aggregate_from_the_outcomes(spark):
                           ("e", "council", "b", "r1", "online", 1),
                           ("e", "council", "c", "r2", "online", 1),
                           ("e", "mayor", "ann", "r1", "online", 1)],
+        "option_vote_method": [("e", "council", "a", "online", 1),
+                               ("e", "council", "b", "online", 1),
+                               ("e", "council", "c", "online", 1),
+                               ("e", "mayor", "ann", "online", 1)],
         # (ballots, blank, undervote, overvote, off-ballot)
         "contest": [("e", "council", 3, 1, 1, 0, 0), ("e", "mayor", 3, 1, 0, 1, 0)],
         "contest_method": [("e", "council", "r1", "online", 1),
