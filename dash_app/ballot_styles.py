@@ -15,14 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash_app.small_cells import Cell, hidden_precincts, small_cell, suppress
+from tallyflow.feeds.small_cells import hidden_precincts, shown, small_cell, suppress
 from tallyflow.tabulation import share
 from tallyflow.tabulation.reporting import VOTE_METHODS, contest_heading
-
-
-def shown(cell: Cell) -> int | str:
-    """A cell as the exports give it: its number, or "< k" when hidden."""
-    return cell.value if cell.value is not None else cell.label
 
 
 def has_method_split(contest: dict) -> bool:

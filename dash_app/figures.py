@@ -11,7 +11,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from dash_app.small_cells import suppress
+from tallyflow.feeds.small_cells import suppress
 from tallyflow.tabulation.reporting import VOTE_METHOD_NAMES, VOTE_METHODS
 
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 15},
@@ -202,7 +202,7 @@ def region_map(regions: list[dict[str, Any]], colour_by: str,
     A precinct with fewer than ``small_cell`` (``TALLYFLOW_SMALL_CELL``) ballots shows
     neither its count nor its leader (with so few ballots the leader could tell how someone
     voted): it is grey. ``hidden_leaders``, when given, are the precincts whose leader is
-    hidden (a contest's own rule: ``dash_app.small_cells.hidden_precincts``).
+    hidden (a contest's own rule: ``tallyflow.feeds.small_cells.hidden_precincts``).
     """
     cells = suppress({r["region_id"]: int(r["ballots"]) for r in regions}, small_cell)
     hidden = {key for key, cell in cells.items() if cell.value is None}

@@ -4,7 +4,7 @@ region tree, the parties).
 
 A contest limited to a district is published in its district's precincts only.
 
-Small-cell rule (``dash_app.small_cells``): a contest's counts in a precinct are hidden
+Small-cell rule (``tallyflow.feeds.small_cells``): a contest's counts in a precinct are hidden
 whole when the precinct's turnout is hidden (fewer than ``TALLYFLOW_SMALL_CELL`` ballots,
 plus the one that would give a single hidden precinct away), when the contest's own
 ballots there are that few (a primary's), and in one more of the contest's precincts when a
@@ -25,8 +25,8 @@ from typing import Any
 import psycopg2.extensions
 
 from dash_app.ballot_styles import districts_of
-from dash_app.small_cells import hidden_precincts, hide_grid, small_cell
 from tallyflow import db
+from tallyflow.feeds.small_cells import hidden_precincts, hide_grid, small_cell
 from tallyflow.tabulation.reporting import VOTE_METHODS
 
 FACT_QUERIES = {"tree": "results_region_tree", "parties": "quality_parties",

@@ -16,11 +16,11 @@ from typing import Any
 
 import psycopg2.extensions
 
-from dash_app.ballot_styles import add_styles, shown
-from dash_app.small_cells import suppress
+from dash_app.ballot_styles import add_styles
 from tallyflow import db
 from tallyflow.elections.layout import group_contests
 from tallyflow.elections.store import UnknownElection
+from tallyflow.feeds.small_cells import shown, suppress
 from tallyflow.settings import get_settings
 from tallyflow.tabulation import leaders, margin_points, passes_threshold, share, threshold_of
 from tallyflow.tabulation.runoff import live_rounds_of_summary

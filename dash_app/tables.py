@@ -7,7 +7,7 @@ import re
 from dash import dcc, html
 
 from dash_app.ballot_styles import has_method_split
-from dash_app.small_cells import suppress
+from tallyflow.feeds.small_cells import suppress
 from tallyflow.tabulation.reporting import VOTE_METHOD_NAMES, VOTE_METHODS
 
 

@@ -20,8 +20,8 @@ from dash_app.results import (
     load_results,
     results_document,
 )
-from dash_app.small_cells import suppress
 from dash_app.tables import chart_tables, precinct_table
+from tallyflow.feeds.small_cells import suppress
 from tallyflow.settings import get_settings
 
 dash.register_page(__name__, path_template="/elections/<election_id>", name="Results",

@@ -61,13 +61,14 @@ def _contest(contest: Mapping[str, Any]) -> list[str]:
         parts.append(
             f"<tr class='{'won' if won else ''}'><td>{e(option['name'])}</td>"
             f"<td class='n'>{option['votes']:,}</td>"
-            + "".join(f"<td class='n'>{option['by_vote_method'][m]:,}</td>" for m in methods)
+            + "".join(f"<td class='n'>{_count(option['by_vote_method'][m])}</td>"
+                      for m in methods)
             + f"<td class='n'>{e(option['share_percent'])} %</td>"
             f"<td>{'elected' if won and contest['kind'] != 'yes_no' else ''}</td></tr>")
     parts.append("</table>")
     if contest.get("ballots_by_vote_method"):
         parts.append("<p>Ballots by vote method: " + "; ".join(
-            f"{e(VOTE_METHOD_NAMES[m])} {contest['ballots_by_vote_method'][m]:,}"
+            f"{e(VOTE_METHOD_NAMES[m])} {_count(contest['ballots_by_vote_method'][m])}"
             for m in VOTE_METHODS) + ".</p>")
     if contest["kind"] == "yes_no":
         parts.append(f"<p><strong>{'Passes' if contest['passes'] else 'Fails'}</strong> "
@@ -147,3 +148,8 @@ def _figures(certificate: Mapping[str, Any]) -> list[str]:
                      "scripts/verify_feed.py).</p>")
     parts.append("</body></html>")
     return parts
+
+
+def _count(value: int | str) -> str:
+    """A count with thousands separators, or a hidden cell's "< k" (escaped)."""
+    return f"{value:,}" if isinstance(value, int) else html.escape(str(value))

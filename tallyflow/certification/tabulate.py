@@ -11,6 +11,7 @@ from psycopg2.extras import RealDictCursor
 from tallyflow import db
 from tallyflow.certification.steps import step
 from tallyflow.elections.layout import group_contests
+from tallyflow.feeds.small_cells import shown, suppress
 from tallyflow.rctab import summary
 from tallyflow.tabulation import LOT_RULE, contest_result, share
 from tallyflow.tabulation.reporting import VOTE_METHODS
@@ -27,14 +28,20 @@ def add_method_totals(contest: dict[str, Any],
                       methods: Mapping[tuple[str, str | None, str], int]) -> None:
     """The contest's ballots per vote method, and each option's votes per vote method
     (not a ranked contest's: a mention at any rank is not a vote), summed over every
-    precinct from ``methods`` ((contest, option or None for its ballots, method) -> n)."""
+    precinct from ``methods`` ((contest, option or None for its ballots, method) -> n).
+
+    The certificate is published: a method with fewer than k of the contest's ballots is
+    hidden ("< k"), and one more beside it, in its ballots and its options' votes alike,
+    as the results site hides it (``tallyflow.feeds.small_cells.suppress``)."""
     cid = contest["contest_id"]
-    contest["ballots_by_vote_method"] = {m: methods.get((cid, None, m), 0)
-                                         for m in VOTE_METHODS}
+    cells = suppress({m: methods.get((cid, None, m), 0) for m in VOTE_METHODS})
+    contest["ballots_by_vote_method"] = {m: shown(cell) for m, cell in cells.items()}
     if contest["kind"] != "ranked":
         for option in contest["options"]:
-            option["by_vote_method"] = {m: methods.get((cid, option["option_id"], m), 0)
-                                        for m in VOTE_METHODS}
+            option["by_vote_method"] = {
+                m: cell.label if cell.value is None
+                else methods.get((cid, option["option_id"], m), 0)
+                for m, cell in cells.items()}
 
 
 def tabulate(url: str, election_id: str, *, actor: str) -> list[dict[str, Any]]:

@@ -12,8 +12,8 @@ from dash import html, no_update
 import dash_app.app  # noqa: F401  (pages register with the app, so it comes first)
 from dash_app import figures
 from dash_app.results import completeness, contest_results, results_document
-from dash_app.small_cells import Cell, suppress
 from tallyflow import db
+from tallyflow.feeds.small_cells import Cell, suppress
 from tests.dash_app.conftest import option_row, page_text, raw_results
 
 

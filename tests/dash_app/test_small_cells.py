@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dash_app.small_cells import hidden_precincts, hide_cells, hide_grid
+from tallyflow.feeds.small_cells import hidden_precincts, hide_cells, hide_grid
 
 
 @pytest.mark.fast

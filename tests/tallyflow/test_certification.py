@@ -166,6 +166,10 @@ def test_the_certificate_shows_ballot_styles_off_ballot_marks_and_vote_methods()
     assert ("<td>Ann</td><td class='n'>40</td><td class='n'>30</td><td class='n'>10</td>"
             "<td class='n'>0</td>") in page
     assert "Ballots by vote method: In person 50; Mail 10; Online 5." in page
+    hidden = {**contest, "ballots_by_vote_method": {"in_person": 50, "mail": "< 10",
+                                                    "online": "< 10"}}
+    assert "In person 50; Mail &lt; 10; Online &lt; 10." in certificate_html(
+        {**_certificate(), "contests": [hidden]}, "f" * 64)
     # A certificate written before vote methods were kept still reads.
     older = certificate_html(_certificate(), "f" * 64)
     assert "<th>In person</th>" not in older and "off the ballot 0" in older
@@ -200,8 +204,11 @@ def test_tabulate_reads_the_ballot_style_and_the_recounts_vote_methods(postgres_
                                                                          "North District")
     assert (president["party_id"], president["party"]) == ("harbour", "Harbour Party")
     assert president["off_ballot_ballots"] == 2
-    assert president["ballots_by_vote_method"] == {"in_person": 50, "mail": 10, "online": 5}
+    # The certificate is published: 5 online ballots are fewer than k (10), so online is
+    # hidden, and mail beside it (or in-person minus the rest would give online away).
+    assert president["ballots_by_vote_method"] == {"in_person": 50, "mail": "< 10",
+                                                   "online": "< 10"}
     assert {o["option_id"]: o["by_vote_method"] for o in president["options"]} == {
-        "ada-okafor": {"in_person": 30, "mail": 10, "online": 0},
-        "bruno-lind": {"in_person": 20, "mail": 0, "online": 5},
-        "chen-wei": {"in_person": 0, "mail": 0, "online": 0}}
+        "ada-okafor": {"in_person": 30, "mail": "< 10", "online": "< 10"},
+        "bruno-lind": {"in_person": 20, "mail": "< 10", "online": "< 10"},
+        "chen-wei": {"in_person": 0, "mail": "< 10", "online": "< 10"}}

@@ -26,6 +26,11 @@ class Cell:
     label: str
 
 
+def shown(cell: Cell) -> int | str:
+    """A cell as the exports give it: its number, or "< k" when hidden."""
+    return cell.value if cell.value is not None else cell.label
+
+
 def small_cell() -> int:
     """k: the fewest ballots a published count may stand for."""
     return get_settings().small_cell
