@@ -173,13 +173,31 @@ def _refusal(cur, election_id: str, event: dict, now: datetime) -> Answer | None
     if voter is None:
         return _problem(403, "The credential is not on the roll",
                         f"no voter of {election_id} has this credential; nothing was kept")
-    contests = ballot_layouts(cur, [election_id]).get(election_id, [])
-    off_ballot = off_ballot_marks(contests, *voter, event["contests"])
+    off_ballot = off_ballot_marks(_contests(cur, election_id), *voter, event["contests"])
     if off_ballot:
         return _problem(422, "The ballot marks a contest not on this voter's ballot",
                         [f"contest {c!r} is not on this voter's ballot; nothing was kept"
                          for c in off_ballot])
     return None
+
+
+# An election's contests and their ballot styles never change once it is created, so each
+# process reads them once per election (and database), not on every ballot.
+_CONTESTS: dict[tuple[str, str], list[ContestLayout]] = {}
+_CONTESTS_KEPT = 256
+
+
+def _contests(cur, election_id: str) -> list[ContestLayout]:
+    """The election's contests in ballot order (``ballot_layouts``), read once."""
+    key = (cur.connection.dsn, election_id)
+    if key not in _CONTESTS:
+        contests = ballot_layouts(cur, [election_id]).get(election_id, [])
+        if not contests:
+            return contests
+        if len(_CONTESTS) >= _CONTESTS_KEPT:  # rare: start again rather than grow
+            _CONTESTS.clear()
+        _CONTESTS[key] = contests
+    return _CONTESTS[key]
 
 
 def _voter_style(cur, election_id: str, credential: str) -> tuple[str, str | None] | None:
@@ -194,8 +212,7 @@ def off_ballot_marks(contests: list[ContestLayout], region_id: str, party_id: st
     """The contests of the election that ``marks`` (a ballot's ``contests``) marks, with at
     least one selection, though they are not on the ballot of a voter of ``region_id`` and
     ``party_id``. A contest the election does not have is the tally's to judge."""
-    on_ballot = {c.contest_id for c in ballot_of(contests, region_id, party_id)}
-    elsewhere = {c.contest_id for c in contests} - on_ballot
+    elsewhere = {c.contest_id for c in contests if not c.on_ballot(region_id, party_id)}
     return [m["contest_id"] for m in marks if m["selections"] and m["contest_id"] in elsewhere]
 
 
@@ -213,7 +230,7 @@ def ballot_style(url: str, election_id: str, credential: str) -> Answer:
         if voter is None:
             return _problem(403, "The credential is not on the roll",
                             f"no voter of {election_id} has this credential")
-        contests = ballot_layouts(cur, [election_id]).get(election_id, [])
+        contests = _contests(cur, election_id)
     return Answer(200, {"election_id": election_id,
                         "contests": [c.contest_id for c in ballot_of(contests, *voter)]})
 

@@ -10,6 +10,7 @@ import random
 from collections import Counter
 
 import pytest
+from psycopg2 import sql
 
 from jobs.certify_election import Services, certify_election
 from jobs.tally_votes import run_micro_batches
@@ -87,9 +88,14 @@ def _ballots(definition: dict, voters: list[tuple], rng: random.Random, count: C
 
 
 def _stored(url: str, election_id: str, table: str, columns: str) -> Counter:
+    """{(keys...): count} of one election's rows of ``table``; ``columns`` names the keys
+    then the count (a literal ``1`` stands for a count of one)."""
+    names = [c.strip() for c in columns.split(",")]
+    statement = sql.SQL("select {} from {} where election_id = %s").format(
+        sql.SQL(", ").join(sql.Literal(1) if n == "1" else sql.Identifier(n) for n in names),
+        sql.Identifier(table))
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute(f"select {columns} from {table} where election_id = %s",  # noqa: S608
-                    (election_id,))
+        cur.execute(statement, (election_id,))
         return Counter({tuple(row[:-1]): row[-1] for row in cur.fetchall() if row[-1]})
 
 
