@@ -26,8 +26,10 @@ from jobs.tally_transforms import classify, outcomes, parse_events, reference_fr
 from jobs.vote_source import LOOKUP_FIELDS, VoteSource
 from tallyflow.elections.layout import ballot_layouts, option_rows
 from tallyflow.votes import ledger
+from tallyflow.votes.held import pool as held_pool
+from tallyflow.votes.held import rows as held_rows
 from tallyflow.votes.offsets import Offsets
-from tallyflow.votes.secrecy import ballot_group_cut, kept_payload
+from tallyflow.votes.secrecy import ballots_to_count, kept_payload
 
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
@@ -68,22 +70,42 @@ def extract(spark: SparkSession, bootstrap: str, topic: str, start_offsets: dict
 
 @dataclass
 class BatchResult:
-    events: int
-    accepted: int
+    events: int  # read, all of them past the committed offsets now
+    accepted: int  # ballots counted, including held ones whose group came
     rejected: int
     seconds: float
     next_offsets: dict[int, int]
     committed_at: datetime | None = None
-    broker_times: list[datetime] | None = None  # of the batch's events, for freshness
+    # When the broker took in each event this batch read and counted or rejected (held
+    # ones not: they wait for their group), for freshness.
+    broker_times: list[datetime] | None = None
     phases: dict[str, float] | None = None  # seconds per step
     elections: set[str] = field(default_factory=set)  # whose aggregates the batch moved
-    held: int = 0  # events read but left for a later batch: ballots waiting for their group
+    held: int = 0  # ballots read and left to wait for their group
+    # When the broker took in each held ballot this batch counted: what waiting for a
+    # group cost them.
+    released_times: list[datetime] = field(default_factory=list)
+    waiting: int = 0  # ballots waiting for their group after the batch, over every election
 
 
-def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str], set[str]]:
-    """Every election with the ballot layout of those still counting (``reference_frame``),
-    the ids of every election, and of those whose ballots are counted in groups (still
-    scheduled or open, unless a release is asked for: ``release_ballot_groups``)."""
+@dataclass(frozen=True)
+class Reference:
+    """What a batch judges and groups by, read before it reads the broker."""
+
+    elections: DataFrame  # ``reference_frame``
+    known: set[str]  # every election's id
+    grouped: set[str]  # elections whose ballots count in groups: not yet certified
+    final: set[str]  # closed ones whose every ballot is in the broker (final_count_elections)
+
+
+def _reference(spark: SparkSession, url: str, ballot_group: int) -> Reference:
+    """Every election with the ballot layout of those still counting (``reference_frame``)
+    and how their ballots are grouped.
+
+    The closed elections that may have their last groups counted are read after every
+    casting transaction still taking one of their ballots has ended
+    (``lock_closed_elections``), so none is receipted after this read.
+    """
     from tallyflow import db
 
     with db.connection(url) as conn, conn.cursor() as cur:
@@ -95,12 +117,14 @@ def _reference(spark: SparkSession, url: str) -> tuple[DataFrame, set[str], set[
         # it, see jobs.vote_source).
         counting = [row[0] for row in elections if row[1] in ("scheduled", "open", "closed")]
         options = option_rows(ballot_layouts(cur, counting))
-        cur.execute(db.query("ballot_groups_released"))
-        released = cur.fetchone()[0]
-    grouped = set() if released else {row[0] for row in elections
-                                      if row[1] in ("scheduled", "open")}
-    return (reference_frame(spark, elections, options), {row[0] for row in elections},
-            grouped)
+        final: set[str] = set()
+        if any(row[1] == "closed" for row in elections):
+            cur.execute(db.query("lock_closed_elections"))
+            cur.execute(db.query("final_count_elections"))
+            final = {row[0] for row in cur.fetchall()}
+    grouped = set(counting) if ballot_group > 1 else set()
+    return Reference(reference_frame(spark, elections, options), {row[0] for row in elections},
+                     grouped, final)
 
 
 def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
@@ -112,11 +136,11 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
 
     One Spark job classifies every event (``outcomes``); the aggregate increments are summed
     from its result in the driver (``increments``). ``start_offsets`` are the committed
-    offsets when the caller has just read them; the commit checks them either way. An open
-    election's ballots are committed in groups of at least ``ballot_group`` per region
-    (``tallyflow.votes.secrecy.ballot_group_cut``; the platform passes
-    ``TALLYFLOW_BALLOT_GROUP``, 1 counts each ballot at once): the events from a ballot held
-    back on are read again by the next batch.
+    offsets when the caller has just read them; the commit checks them either way. Every
+    event read is committed: rejected ones at once, counted ones of an election not yet
+    certified in groups of at least ``ballot_group`` per region (``_in_groups``; the
+    platform passes ``TALLYFLOW_BALLOT_GROUP``, 1 counts each ballot at once), the rest kept
+    in ``held_ballots`` until their group comes.
     """
     from datetime import UTC
 
@@ -133,44 +157,109 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
     if start_offsets is None:
         start_offsets = ledger.committed_offsets(url, topic, partitions)
     epochs = {p: epoch for p, (epoch, _id) in ledger.committed_epochs(url, topic).items()}
-    elections, known, grouped = _reference(spark, url)
+    reference = _reference(spark, url, ballot_group)
+    # A closed election's last groups are counted only by a read to the log's end as it is
+    # now, after the reference: then every ballot it will get is in this batch or held.
+    log_ends = _log_ends(bootstrap, topic, start_offsets, watcher) if reference.final else {}
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
                                   database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
-    classified = classify(with_voters(events), elections)
+    classified = classify(with_voters(events), reference.elections)
     lap("reference")
-    per_event = outcomes(classified, elections).toArrow()
+    per_event = outcomes(classified, reference.elections).toArrow()
     lap("classify")
-    read = len(per_event)
-    per_event, cut = _in_groups(per_event, grouped, ballot_group)
-    added = increments(per_event)
+    read_ends = _read_ends(per_event, start_offsets)
+    final = reference.final if all(read_ends[p] >= end for p, end in log_ends.items()) else set()
+    counted, held, released = _in_groups(url, per_event, reference.grouped, final,
+                                         ballot_group)
+    added = increments(counted)
     lap("aggregate")
-    next_offsets = {p: max(o, cut.get(p, 0)) for p, o in start_offsets.items()}
-    batch = _ledger_batch(topic, start_offsets, next_offsets, started, epochs, per_event,
-                          added, watcher)
+    batch = _ledger_batch(topic, start_offsets, read_ends, started, epochs, counted, added,
+                          watcher, per_event.column("broker_timestamp"))
+    batch.held = held_rows(topic, held, epochs)
+    batch.released = list(zip(released.column("election_id").to_pylist(),
+                              released.column("voter_id").to_pylist(), strict=True))
     lap("prepare")
-    if len(per_event):
-        ledger.commit_batch(url, batch, duration_ms=int(1000 * (time.perf_counter() - t0)))
+    waiting = 0
+    if len(per_event) or batch.released:
+        waiting = ledger.commit_batch(url, batch,
+                                      duration_ms=int(1000 * (time.perf_counter() - t0)))
     lap("commit")
+    released_keys = set(batch.released)
+    times = [t for t, e, v in zip(counted.column("broker_timestamp").to_pylist(),
+                                  counted.column("election_id").to_pylist(),
+                                  counted.column("voter_id").to_pylist(), strict=True)
+             if (e, v) not in released_keys]
     return BatchResult(len(per_event), batch.accepted, len(batch.rejected),
-                       time.perf_counter() - t0, next_offsets, datetime.now(UTC),
-                       per_event.column("broker_timestamp").to_pylist(), phases,
-                       {row[0] for rows in added.values() for row in rows} & known,
-                       held=read - len(per_event))
+                       time.perf_counter() - t0, read_ends, datetime.now(UTC), times, phases,
+                       {row[0] for rows in added.values() for row in rows} & reference.known,
+                       held=len(held),
+                       released_times=released.column("broker_timestamp").to_pylist(),
+                       waiting=waiting)
+
+
+def warm_up(spark: SparkSession) -> float:
+    """Run a batch's plan once on a few made-up events, writing nothing; returns seconds.
+
+    On a Spark server that has not run it yet, the first batch takes several seconds more
+    than the next ones (code generation, the Python workers): the first ballots of election
+    night would be the latest counted. A session warms up once.
+    """
+    from datetime import UTC
+
+    from jobs.vote_source import VOTE_ROW
+    from tallyflow.votes.event import VoteEvent, credential_sha256
+
+    if getattr(spark, "_tallyflow_warm", False):
+        return 0.0
+    t0 = time.perf_counter()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    now = datetime.now(UTC)
+    elections = reference_frame(spark, [("warm-up", "open", None, None, None)],
+                                [("warm-up", "mayor", "ada", 1, "plurality", None, None)])
+    rows = []
+    for offset, (credential, choice) in enumerate([("a" * 32, "ada"), ("b" * 32, "nobody"),
+                                                   ("a" * 32, "ada")]):
+        event = VoteEvent.ballot("warm-up", credential, "north", {"mayor": [choice]})
+        rows.append(("warm-up", 0, offset, now, event.key, event.to_json(), "warm-up",
+                     credential_sha256(credential), f"voter-{credential[0]}", "north",
+                     "18-24", "x", False, None, "open", None, None, now, None, None))
+    raw = spark.createDataFrame(rows, VOTE_ROW)
+    events = parse_events(raw, keep=[f.name for f in LOOKUP_FIELDS])
+    outcomes(classify(with_voters(events), elections), elections).toArrow()
+    spark._tallyflow_warm = True
+    return time.perf_counter() - t0
+
+
+def _log_ends(bootstrap: str, topic: str, start_offsets: dict[int, int],
+              watcher: TopicWatcher | None) -> dict[int, int]:
+    """Each partition's end now (the offset after its last event)."""
+    from tallyflow.kafka import partition_ends
+
+    if watcher is not None:
+        return watcher.ends(start_offsets)
+    return partition_ends(bootstrap, topic, sorted(start_offsets))
+
+
+def _read_ends(per_event: pa.Table, start_offsets: dict[int, int]) -> dict[int, int]:
+    """Where the batch's read of each partition ended: its next offset."""
+    read = {row["partition"]: row["offset_max"] + 1 for row in
+            per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
+    return {p: max(o, read.get(p, 0)) for p, o in start_offsets.items()}
 
 
 def _ledger_batch(topic: str, start_offsets: dict[int, int], next_offsets: dict[int, int],
                   started: datetime, epochs: dict[int, int], per_event: pa.Table,
-                  added: dict[str, list[tuple]],
-                  watcher: TopicWatcher | None) -> ledger.TallyBatch:
+                  added: dict[str, list[tuple]], watcher: TopicWatcher | None,
+                  received: pa.ChunkedArray) -> ledger.TallyBatch:
     """What the ledger commits for a batch: check-ins and ballots of the counted events,
     the rejected ones with their reason (the payload as ``secrecy.kept_payload`` keeps it),
-    the aggregate increments and the new offsets."""
+    the aggregate increments and the new offsets. ``received``: when the broker took in
+    each event read, for freshness."""
     import pyarrow.compute as pc
 
     counted = pc.is_null(per_event.column("reason"))
     accepted = per_event.filter(counted)
     rejected = per_event.filter(pc.invert(counted)).to_pylist()
-    received = per_event.column("broker_timestamp")
     return ledger.TallyBatch(
         topic, start_offsets, next_offsets, started, epochs,
         checkins=accepted.select(["election_id", "voter_id", "region_id", "judged_at",
@@ -188,37 +277,54 @@ def _ledger_batch(topic: str, start_offsets: dict[int, int], next_offsets: dict[
             .to_pylist()
         ],
         # Freshness is measured from when the broker took the event in.
-        oldest_event_at=pc.min(received).as_py() if len(per_event) else None,
-        newest_event_at=pc.max(received).as_py() if len(per_event) else None,
+        oldest_event_at=pc.min(received).as_py() if len(received) else None,
+        newest_event_at=pc.max(received).as_py() if len(received) else None,
         consumer_lag=watcher.lag(next_offsets) if watcher is not None else None,
     )
 
 
-def _in_groups(per_event: pa.Table, grouped: set[str],
-               ballot_group: int) -> tuple[pa.Table, dict[int, int]]:
-    """The events a batch commits, and where each partition's committed prefix ends: ballots
-    of the ``grouped`` elections only in groups of ``ballot_group`` per region."""
+def _in_groups(url: str, per_event: pa.Table, grouped: set[str], final: set[str],
+               ballot_group: int) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(counted now, left to wait, held before and counted now): a batch's outcomes with the
+    ballots held for their regions added (``tallyflow.votes.held.pool``), split by
+    ``tallyflow.votes.secrecy.ballots_to_count``. Rejected events and ballots of elections
+    not ``grouped`` count at once; ``final`` elections have their last groups counted."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    ends = {row["partition"]: row["offset_max"] + 1 for row in
-            per_event.group_by("partition").aggregate([("offset", "max")]).to_pylist()}
-    if ballot_group <= 1 or not grouped or not len(per_event):
-        return per_event, ends
-    per_event = per_event.combine_chunks()
-    counted = pc.and_(pc.is_null(per_event.column("reason")),
-                      pc.is_in(per_event.column("election_id"), pa.array(sorted(grouped))))
-    cell = pc.binary_join_element_wise(per_event.column("election_id"),
-                                       per_event.column("region_id"), "\x00")
-    ids = pc.dictionary_encode(cell.combine_chunks()).indices
-    groups = pc.if_else(pc.fill_null(counted, False), ids, -1)
-    cut = ballot_group_cut(per_event.column("partition").to_numpy(),
-                           per_event.column("offset").to_numpy(),
-                           groups.to_numpy(zero_copy_only=False), ends, ballot_group)
-    if cut == ends:
-        return per_event, ends
-    limit = pc.take(pa.array([cut.get(p, 0) for p in range(max(ends) + 1)], pa.int64()),
-                    per_event.column("partition"))
-    return per_event.filter(pc.less(per_event.column("offset"), limit)), cut
+    from tallyflow import db
+
+    empty = per_event.schema.empty_table()
+    valid = pc.fill_null(pc.is_null(per_event.column("reason")), False)
+    in_groups = pc.and_(valid, pc.is_in(per_event.column("election_id"),
+                                        pa.array(sorted(grouped), pa.string())))
+    in_groups = pc.fill_null(in_groups, False)
+    new = per_event.filter(in_groups)
+    if not len(new) and not final:
+        return per_event, empty, empty
+    cells = zip(new.column("election_id").to_pylist(), new.column("region_id").to_pylist(),
+                strict=True)
+    with db.connection(url) as conn, conn.cursor() as cur:
+        before = held_pool(cur, cells, final, per_event.schema)
+    pool = pa.concat_tables([before, new]).combine_chunks()
+    is_new = np.r_[np.zeros(len(before), bool), np.ones(len(new), bool)]
+    cell = pc.binary_join_element_wise(pool.column("election_id"), pool.column("region_id"),
+                                       "\x00").combine_chunks()
+    groups = pc.dictionary_encode(cell).indices.to_numpy(zero_copy_only=False)
+    # Earliest first: what was held before, then by when it came.
+    order = np.empty(len(pool), np.int64)
+    order[np.lexsort((pool.column("offset").to_numpy(),
+                      pool.column("partition").to_numpy(),
+                      pc.fill_null(pc.cast(pool.column("judged_at"), pa.int64()),
+                                   0).to_numpy(),
+                      is_new))] = np.arange(len(pool))
+    is_final = pc.is_in(pool.column("election_id"),
+                        pa.array(sorted(final), pa.string())).to_numpy(zero_copy_only=False)
+    count = ballots_to_count(groups, order, is_final, ballot_group)
+    counted = pa.concat_tables([per_event.filter(pc.invert(in_groups)),
+                                pool.filter(pa.array(count))])
+    return (counted, pool.filter(pa.array(~count & is_new)),
+            pool.filter(pa.array(count & ~is_new)))
 
 
 def _bytea(value: bytes | None) -> str | None:

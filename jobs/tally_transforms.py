@@ -189,8 +189,9 @@ def classify(events: DataFrame, elections: DataFrame) -> DataFrame:
     ``events`` are parsed events with their voters attached (``attach_voters`` or
     ``with_voters``). Checks run in order: malformed, unknown_election, not_open / closed,
     unknown_credential, unknown_contest, unknown_option, duplicate. The first valid ballot
-    of a voter counts, judged by receipt time then partition and offset; one already counted
-    in an earlier batch (``has_voted``) makes every new one a duplicate. ``elections``
+    of a voter counts, judged by receipt time then partition and offset; one taken in by an
+    earlier batch (``has_voted``: counted, or waiting for its group) makes every new one a
+    duplicate. ``elections``
     (``reference_frame``) is small and broadcast, so the only shuffle is the one that
     ranks a voter's ballots. Where an event carries its election's state as read after the
     event (``with_voters``), its time is judged against that state, never against the
@@ -291,7 +292,7 @@ def _duplicates(classified: DataFrame) -> DataFrame:
         .withColumn(
             "detail",
             F.when(F.col("reason").isNull() & F.col("has_voted"),
-                   F.lit("this voter's ballot was already counted"))
+                   F.lit("this voter's earlier ballot was already taken in"))
             .when(F.col("reason").isNull() & (F.col("rank") > 1),
                   F.lit("this voter's earlier ballot in the same batch counts"))
             .otherwise(F.col("detail")),

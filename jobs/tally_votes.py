@@ -16,12 +16,10 @@ from pyspark.sql import SparkSession
 if TYPE_CHECKING:
     from tallyflow.kafka import TopicWatcher
 
-from jobs.tally_batch import MAX_PER_PARTITION, BatchResult, run_batch
+from jobs.tally_batch import MAX_PER_PARTITION, BatchResult, run_batch, warm_up
 
 # Seconds between two runs of the outbox relay while the tally runs.
 RELAY_INTERVAL = 2.0
-# Seconds between two reads of ballots held back for their group while nothing new comes.
-HOLD_RECHECK = 5.0
 
 
 def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
@@ -32,9 +30,9 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
                       say=print) -> list[BatchResult]:
     """Run batches back to back for up to ``seconds`` (or until the topic is drained).
 
-    Ballots held back for their group (``run_batch``) are read again when new events come
-    in, or every ``HOLD_RECHECK`` seconds (their election may have closed); a batch that
-    only holds counts as idle, so a drain stops with them still in the broker.
+    Ballots waiting for their group (``run_batch``, ``held_ballots``) are counted when
+    their region has enough, or when their election has closed and every ballot it can
+    get is in: a batch runs for that even when no new event came.
 
     Holds the tally lock so no other tally runs beside it. After each batch the
     data-quality gate checks the aggregates of every election the batch moved (in memory);
@@ -48,6 +46,9 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
         if not ledger.try_tally_lock(lock_conn):
             say("another tally is running; this one stops")
             return []
+        warmed = warm_up(spark)
+        if warmed:
+            say(f"warmed the tally's plan up in {warmed:.2f} s, before the first batch")
         loop = _Loop(spark, url, bootstrap, topic, partitions, quality_dir=quality_dir,
                      max_per_partition=max_per_partition, ballot_group=ballot_group,
                      say=say)
@@ -73,7 +74,8 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
 
 class _Loop:
     """One tally run's state between its batches: the broker's watcher, the outbox's
-    publisher, the ballots held for their group, and what the quality gate has seen."""
+    publisher, how many ballots wait for their group, and what the quality gate has
+    seen."""
 
     def __init__(self, spark: SparkSession, url: str, bootstrap: str, topic: str,
                  partitions: list[int], *, quality_dir: Path | None, max_per_partition: int,
@@ -88,14 +90,14 @@ class _Loop:
         self.watcher = TopicWatcher(bootstrap, topic)
         self.publisher = outbox.Publisher(url, bootstrap, topic)
         self.relayed_at = 0.0
-        self.holding: tuple[dict[int, int], float, int] | None = None  # (ends, when, events)
+        self.waiting = 0  # ballots waiting for their group, as the last batch left them
         self.results: list[BatchResult] = []
         self.checked: set[str] = set()
 
     def step(self) -> bool:
         """Relay if due, then run a batch if there is something new to read; True when the
         run moved on (a batch counted events, or the log was re-based)."""
-        from tallyflow.votes import ledger
+        from tallyflow.votes import held, ledger
 
         if time.monotonic() - self.relayed_at > RELAY_INTERVAL:
             relay(self.publisher, self.say)
@@ -107,22 +109,13 @@ class _Loop:
         if rebased(self.url, self.topic, self.watcher, offsets, lows, ends, self.say):
             self.relayed_at = 0.0  # publish the forgotten ballots again right away
             return True
-        holding = self.holding
-        unchanged = (holding is not None and holding[0] == ends
-                     and time.monotonic() - holding[1] < HOLD_RECHECK)
-        if unchanged or not any(ends[p] > offsets[p] for p in offsets):
+        if not any(ends[p] > offsets[p] for p in offsets) and not held.due(self.url):
             return False
         result = run_batch(self.spark, self.url, self.bootstrap, self.topic, self.partitions,
                            watcher=self.watcher, start_offsets=offsets,
                            max_per_partition=self.max_per_partition,
                            ballot_group=self.ballot_group)
-        only_held = bool(result.held and not result.events)
-        if only_held and (holding is None or holding[2] != result.held):
-            self.say(f"{result.held:,} event(s) held back until their region has "
-                     f"{self.ballot_group} ballots to count together (ballot secrecy)")
-        # Only a batch that counted nothing is left to wait for new events.
-        self.holding = (ends, time.monotonic(), result.held) if only_held else None
-        if not result.events:
+        if not result.events and not result.released_times:
             return False
         self._counted(result)
         return True
@@ -130,9 +123,13 @@ class _Loop:
     def _counted(self, result: BatchResult) -> None:
         self.results.append(result)
         steps = ", ".join(f"{k} {v:.2f}" for k, v in (result.phases or {}).items())
-        held = f", {result.held:,} held for their group" if result.held else ""
+        released = len(result.released_times)
+        groups = (f", {result.held:,} left to wait for their group and {released:,} of those "
+                  f"waiting counted ({result.waiting:,} wait now)"
+                  if result.held or released or result.waiting != self.waiting else "")
+        self.waiting = result.waiting
         self.say(f"batch: {result.events:,} events, {result.accepted:,} counted, "
-                 f"{result.rejected:,} rejected{held} in {result.seconds:.2f} s "
+                 f"{result.rejected:,} rejected{groups} in {result.seconds:.2f} s "
                  f"({result.events / result.seconds:,.0f} events/s; {steps})")
         gate_started = time.perf_counter()
         for election_id in sorted(result.elections):

@@ -102,25 +102,7 @@ def _wind_down(settings: Settings, producers_stop: threading.Event, timeout: flo
     if not producers_stop.is_set():
         producers_stop.set()
         print("the demo simulator stops casting (if it runs)", flush=True)
-    _release_ballot_groups(settings, timeout)
     return _await_tally(settings, timeout)
-
-
-def _release_ballot_groups(settings: Settings, timeout: float) -> None:
-    """Have the tally count the ballots it holds back for their group (see
-    docs/security.md): the broker's memory would lose them. Recorded with why."""
-    from tallyflow.votes.ledger import release_ballot_groups
-
-    try:
-        release_ballot_groups(settings.database_url, timeout,
-                              "the platform is stopping and the broker keeps its log in "
-                              "memory: held ballots are counted now, in smaller groups "
-                              "if need be")
-    except Exception as err:  # the database is gone: nothing is tallied anyway
-        print(f"cannot ask the tally to count held ballots ({err})")
-        return
-    print("the tally counts the ballots it holds back for their group now, in smaller groups "
-          "if need be, rather than lose them with the broker's memory", flush=True)
 
 
 def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
@@ -131,7 +113,6 @@ def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
         # Stop the demo's simulator first: while it casts, the tally never catches up.
         with contextlib.suppress(OSError):
             os.kill(supervisor, signal.SIGUSR1)
-        _release_ballot_groups(settings, args.drain_timeout)
         left = _await_tally(settings, args.drain_timeout)
         if left:
             print(f"refusing to stop: {left:,} vote event(s) in the broker's memory are not "
@@ -234,7 +215,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         if settings.ballot_group > 1:
             print(f"ballot secrecy: an open election's ballots are counted {settings.ballot_group}"
                   f" or more per precinct at a time, and as many wait for the next group or "
-                  f"the close: a few events stay untallied while voting goes on")
+                  f"the close, kept in PostgreSQL (at most {2 * settings.ballot_group - 1} "
+                  f"per precinct)")
     return 0 if all(h.is_healthy for h in results) else 1
 
 

@@ -1,5 +1,6 @@
--- Outbox rows the tally has read past: settled when their receipt was counted or rejected
--- (the payload is dropped), otherwise lost by the broker and marked for publishing again.
+-- Outbox rows the tally has read past: settled when their receipt was counted, rejected or
+-- kept to wait for its group (the payload is dropped: held_ballots has the ballot),
+-- otherwise lost by the broker and marked for publishing again.
 with passed as (
     select
         submissions.event_id,
@@ -9,6 +10,9 @@ with passed as (
         ) or exists (
             select 1 from rejected_events
             where rejected_events.receipt = submissions.receipt
+        ) or exists (
+            select 1 from held_ballots
+            where held_ballots.receipt = submissions.receipt
         ) as is_settled
     from submissions
     inner join consumer_offsets

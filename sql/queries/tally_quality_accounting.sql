@@ -1,5 +1,5 @@
--- One topic's events: counted plus rejected must be every event read (over every epoch of
--- each partition's log).
+-- One topic's events: counted plus rejected plus waiting for their group must be every
+-- event read (over every epoch of each partition's log).
 select
     %(topic)s as topic,
     coalesce((
@@ -11,6 +11,10 @@ select
         select count(*) from rejected_events
         where topic = %(topic)s
     ) as rejected,
+    (
+        select count(*) from held_ballots
+        where topic = %(topic)s
+    ) as held,
     coalesce((
         select sum(consumed_before + next_offset) from consumer_offsets
         where topic = %(topic)s

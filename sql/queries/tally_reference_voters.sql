@@ -1,5 +1,6 @@
 -- The voters behind a batch's credentials (SHA-256, hex), with what turnout needs, whether
--- they voted and their party (for the primaries on their ballot).
+-- they voted (a ballot counted, or waiting for its group) and their party (for the
+-- primaries on their ballot).
 select
     voters.election_id,
     encode(voters.credential_sha256, 'hex') as credential_sha256,
@@ -14,7 +15,12 @@ select
         else '65+'
     end as age_band,
     voters.gender,
-    checkins.voter_id is not null as has_voted,
+    checkins.voter_id is not null or exists (
+        select from held_ballots
+        where
+            held_ballots.election_id = voters.election_id
+            and held_ballots.voter_id = voters.voter_id
+    ) as has_voted,
     voters.party_id
 from voters
 inner join elections on elections.election_id = voters.election_id

@@ -56,7 +56,8 @@ CHECKS = (
           ("metric", "item")),
     Check("ledger", "counted ballots = check-ins", "equal", "ballots", "checkins",
           ("region_id",)),
-    Check("partitions", "counted + rejected = events consumed, per partition", "equal",
+    Check("partitions", "counted + rejected + waiting for their group = events consumed, "
+          "per partition", "equal",
           "accounted", "consumed", ("partition",)),
     Check("turnout", "turnout ≤ registered, per region", "at_least", "registered", "ballots",
           ("region_id",)),
@@ -98,7 +99,8 @@ def reconciliation_frames(url: str, election_id: str, topic: str,
         columns=["event_id", "receipt", "settled", "required"]).astype(
         {"settled": "int64", "required": "int64"})
     partitions = frames["partitions"]
-    partitions["accounted"] = partitions["accepted"] + partitions["rejected"]
+    partitions["accounted"] = (partitions["accepted"] + partitions["rejected"]
+                               + partitions["held"])
     frames["roll"] = pd.DataFrame([{"what": "roll fingerprint", "frozen": frozen or "",
                                     "current": roll_fingerprint(url, election_id)}])
     frames["quality"] = pd.DataFrame([{"what": "tally data-quality gate",
@@ -161,6 +163,7 @@ def _figures(frames) -> dict[str, Any]:
                    for row in ledger.itertuples()},
         "partitions": {str(row.partition): {"counted": int(row.accepted),
                                             "rejected": int(row.rejected),
+                                            "waiting": int(row.held),
                                             "consumed": int(row.consumed)}
                        for row in frames["partitions"].itertuples()},
         "turnout": {row.region_id: {"registered": int(row.registered),

@@ -155,7 +155,12 @@ class Caster:
 
 def _refusal(cur, election_id: str, event: dict, now: datetime) -> Answer | None:
     """Why a well-formed ballot is not taken (no such election, not open, a credential not
-    on the roll, a contest not on its voter's ballot), or None."""
+    on the roll, a contest not on its voter's ballot), or None.
+
+    The election is read after taking its casting lock (shared, until the transaction
+    ends), so a ballot is never taken in after the tally counted the election's last
+    groups (``lock_closed_elections``)."""
+    cur.execute(db.query("lock_election_for_casting"), {"election_id": election_id})
     cur.execute(db.query("casting_election"), {"election_id": election_id})
     election = cur.fetchone()
     if election is None:
@@ -245,9 +250,13 @@ def receipt_status(url: str, receipt: str) -> Answer:
         row = cur.fetchone()
     if row is None:
         return _problem(404, "Unknown receipt", "no ballot with this receipt was received")
-    election_id, received_at, counted_at, reason = row
+    election_id, received_at, counted_at, is_waiting, reason = row
     if counted_at is not None:
         status, note = "counted", "Your ballot was counted."
+    elif is_waiting:
+        status, note = "waiting", ("Your ballot was received; it is counted with the next "
+                                   "ballots of its precinct, or at close (ballot secrecy).")
+        reason = None
     elif reason is not None:
         status, note = "rejected", f"Your ballot was not counted: {reason}."
     else:

@@ -56,6 +56,10 @@ class TallyBatch:
     oldest_event_at: datetime | None = None
     newest_event_at: datetime | None = None
     consumer_lag: int | None = None
+    # Ballots left to wait for their group (``insert_held_ballots`` rows), and the
+    # (election_id, voter_id) of held ones this batch counts (``tallyflow.votes.held``).
+    held: list[tuple] = field(default_factory=list)
+    released: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def events(self) -> int:
@@ -188,8 +192,9 @@ INCREMENT_QUERIES = {
 }
 
 
-def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
-    """Write the whole batch and advance the offsets in one transaction."""
+def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> int:
+    """Write the whole batch and advance the offsets in one transaction; returns how many
+    ballots wait for their group afterwards, over every election."""
     with db.connection(url) as conn, conn.cursor() as cur:
         for partition, next_offset in sorted(batch.next_offsets.items()):
             cur.execute(
@@ -207,6 +212,7 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
         # Random ids (gen_random_uuid) in a random order: neither tells cast order.
         _copy(cur, "copy_ballots", _shuffled(batch.ballots))
         _copy(cur, "copy_rejected_events", batch.rejected)
+        waiting = _hold(cur, batch)
         if batch.partition_accepted:
             execute_values(cur, db.query("add_partition_accepted_totals"),
                            batch.partition_accepted, page_size=1000)
@@ -231,13 +237,23 @@ def commit_batch(url: str, batch: TallyBatch, *, duration_ms: int) -> None:
                 "consumer_lag": batch.consumer_lag,
             },
         )
+    return waiting
 
 
-def release_ballot_groups(url: str, seconds: float, reason: str) -> None:
-    """Have the tally count ballots held back for their group (``tallyflow.votes.secrecy``)
-    for the next ``seconds``, in smaller groups if need be; the request is kept with why."""
-    with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute(db.query("release_ballot_groups"), {"seconds": seconds, "reason": reason})
+def _hold(cur, batch: TallyBatch) -> int:
+    """Keep the ballots left to wait, drop the held ones counted now, and count what waits
+    per election; returns the ballots waiting over every election."""
+    if batch.released:
+        cur.execute(db.query("delete_held_ballots"), {
+            "election_ids": [e for e, _v in batch.released],
+            "voter_ids": [v for _e, v in batch.released]})
+    if batch.held:
+        execute_values(cur, db.query("insert_held_ballots"), batch.held, page_size=1000)
+    touched = sorted({row[4] for row in batch.held} | {e for e, _v in batch.released})
+    if touched:
+        cur.execute(db.query("count_ballots_waiting"), {"election_ids": touched})
+    cur.execute(db.query("held_ballots_waiting"))
+    return cur.fetchone()[0]
 
 
 def try_tally_lock(conn) -> bool:

@@ -44,58 +44,43 @@ def kept_payload(value: bytes | None) -> bytes | None:
 
 # -- counting ballots in groups ----------------------------------------------------------
 
-# The smallest group of ballots of one region that a tally transaction commits while the
-# election is open (TALLYFLOW_BALLOT_GROUP, docs/security.md).
+# The smallest group of ballots of one region that a tally transaction counts
+# (TALLYFLOW_BALLOT_GROUP, docs/security.md).
 DEFAULT_BALLOT_GROUP = 5
 
 
-def ballot_group_cut(partitions, offsets, groups, ends: dict[int, int], k: int) -> dict[int, int]:
-    """Where each partition's committed prefix must end so that no region's ballots can be
-    told apart by the transaction that counted them.
+def ballots_to_count(groups, order, final, k: int):
+    """Which ballots a tally transaction counts now, as a boolean array: the rest wait for
+    their group (``held_ballots``).
 
-    A batch commits the events before ``cut[p]`` of each partition ``p`` (``ends`` is where
-    what it read ends). The counted ballots of an election still open are given as
-    ``partitions``, ``offsets`` and ``groups`` (one id per election and region, ``-1`` for
-    ballots that need no group: their election has closed and its backlog is draining).
-    The cut makes every group either absent from the commit or present with at least ``k``
-    ballots, *and* leaves at least ``k`` of that group behind, so that the last ballots of
-    a region, counted when its election closes, form a group of ``k`` too. The voters
-    checked in by one transaction in a region are therefore never fewer than ``k`` for the
-    ballots that transaction adds there.
+    Per ballot: ``groups``, one id per election and region (``-1``: no group needed, count
+    now), ``order``, when it came (earlier first; unique), and ``final``, whether this is
+    its group's last count (the election has closed and every ballot it can still get is
+    in). The ballots given are every ballot of the groups they name that is not counted
+    yet: those held before and those just read.
 
-    Cuts only move back, one group at a time, until every group holds: the result is the
-    longest such prefix this rule finds (possibly nothing).
+    A group of ``n`` ballots counts its ``n - k`` earliest once ``n >= 2k`` and keeps its
+    ``k`` latest back, so that the last ballots of a region, counted at close, form a group
+    of ``k`` too; a final count takes them all. So every (transaction, region) set of
+    counted ballots holds at least ``k`` (or every ballot the region had, when it had fewer
+    than ``k`` in the whole election), and at most ``2k - 1`` of a region wait while it is
+    open. With ``k <= 1`` everything counts at once.
     """
     import numpy as np
 
-    cut = dict(ends)
-    partitions = np.asarray(partitions, dtype=np.int64)
-    offsets = np.asarray(offsets, dtype=np.int64)
     groups = np.asarray(groups, dtype=np.int64)
-    held = groups >= 0
-    if k <= 1 or not held.any():
-        return cut
-    partitions, offsets, groups = partitions[held], offsets[held], groups[held]
-    order = np.lexsort((-offsets, groups))  # per group, the latest offsets first
-    partitions, offsets, groups = partitions[order], offsets[order], groups[order]
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    bounds = list(zip(starts, np.r_[starts[1:], len(groups)], strict=True))
-    while True:
-        limit = np.array([cut[p] for p in partitions.tolist()], dtype=np.int64)
-        inside = offsets < limit
-        moved = False
-        for lo, hi in bounds:
-            kept = np.flatnonzero(inside[lo:hi]) + lo
-            count = len(kept)
-            left = (hi - lo) - count
-            if count == 0 or (count >= k and left >= k):
-                continue
-            # Hold back the whole group, or just enough of its latest ballots.
-            need = count if count < k or count - (k - left) < k else k - left
-            for i in kept[:need]:
-                p = int(partitions[i])
-                if offsets[i] < cut[p]:
-                    cut[p] = int(offsets[i])
-                    moved = True
-        if not moved:
-            return cut
+    count = np.ones(len(groups), dtype=bool)
+    grouped = np.flatnonzero(groups >= 0)
+    if k <= 1 or not len(grouped):
+        return count
+    order = np.asarray(order, dtype=np.int64)
+    final = np.asarray(final, dtype=bool)
+    by = grouped[np.lexsort((order[grouped], groups[grouped]))]  # per group, earliest first
+    ids = groups[by]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    sizes = np.diff(np.r_[starts, len(ids)])
+    size = np.repeat(sizes, sizes)
+    position = np.arange(len(ids)) - np.repeat(starts, sizes)
+    last = np.repeat(np.logical_or.reduceat(final[by], starts), sizes)
+    count[by] = last | ((size >= 2 * k) & (position < size - k))
+    return count

@@ -15,10 +15,11 @@ READABLE = {
     "result_quality", "pipeline_health", "validation_runs",
     "certificates", "component_health", "log_resets", "ranked_rounds", "published_snapshots",
     "option_method_totals", "contest_method_totals", "turnout_by_method",
-    "option_vote_method_totals",
+    "option_vote_method_totals", "ballots_waiting",
 }
 # Rankings stay with the tally: the site reads only the rounds the tally runs over them.
-PRIVATE = {"voters", "checkins", "ballots", "rejected_events", "submissions", "ranking_totals",
+PRIVATE = {"voters", "checkins", "ballots", "held_ballots", "rejected_events", "submissions",
+           "ranking_totals",
            "ranking_contest_totals",
            "aggregate_cells",
            "quarantined_registrations", "election_audit_log", "consumer_offsets"}

@@ -104,14 +104,16 @@ class BallotFlow:
 
 
 def tally_until_settled(spark, url: str, bootstrap: str, topic: str, partitions: list[int],
-                        flow: BallotFlow, timeout: float = 240.0) -> float:
+                        flow: BallotFlow, timeout: float = 240.0,
+                        ballot_group: int = 1) -> float:
     """Run the tally (again after any failure, as Airflow retries it) until every promised
-    ballot is counted or rejected; returns the seconds it took."""
+    ballot is counted, rejected or waiting for its group; returns the seconds it took."""
     t0 = time.monotonic()
     while True:
         try:
             run_micro_batches(spark, url, bootstrap, topic, partitions, seconds=60,
-                              stop_when_idle=True, say=lambda _m: None)
+                              stop_when_idle=True, ballot_group=ballot_group,
+                              say=lambda _m: None)
         except Exception:
             time.sleep(1.0)  # a service is still coming back
             if time.monotonic() - t0 > timeout:
@@ -124,9 +126,10 @@ def tally_until_settled(spark, url: str, bootstrap: str, topic: str, partitions:
 
 def unsettled(url: str, flow: BallotFlow) -> set[str]:
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute("select receipt from checkins where election_id = %s "
-                    "union select receipt from rejected_events where election_id = %s",
-                    (flow.election_id, flow.election_id))
+        cur.execute("select receipt from checkins where election_id = %(e)s "
+                    "union select receipt from rejected_events where election_id = %(e)s "
+                    "union select receipt from held_ballots where election_id = %(e)s",
+                    {"e": flow.election_id})
         seen = {row[0] for row in cur.fetchall()}
     return set(flow.promised) - seen
 

@@ -27,6 +27,8 @@ CASTING = {
                                 "publish_attempts"},
     ("checkins", "SELECT"): {"receipt", "election_id", "checked_in_at"},
     ("rejected_events", "SELECT"): {"receipt", "election_id", "reason", "kafka_offset"},
+    # A ballot waiting for its group: that it waits, never its voter or choices.
+    ("held_ballots", "SELECT"): {"receipt", "election_id"},
 }
 
 

@@ -1,0 +1,3 @@
+-- Ballots waiting for their group, over every election.
+select count(*) as ballots
+from held_ballots
