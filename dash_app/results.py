@@ -227,12 +227,15 @@ def _ranked(contest: dict[str, Any], stored: dict[str, Any], counted: dict[str, 
 
 
 def completeness(raw: dict[str, Any]) -> dict[str, Any]:
-    """Ballots counted, turnout against the registered, and regions reporting X of N."""
+    """Ballots counted, turnout against the registered, regions reporting X of N, and the
+    ballots received and checked that wait for their group (ballot secrecy), election-wide:
+    never per precinct."""
     regions = raw["regions"]
     registered = sum(int(r["registered"]) for r in regions)
     counted = sum(int(r["ballots"]) for r in regions)
     return {
         "ballots": counted,
+        "ballots_waiting_for_group": int(raw["election"].get("ballots_waiting") or 0),
         "registered": registered,
         "turnout_percent": round(share(counted, registered), 2),
         "regions_reporting": sum(1 for r in regions if r["ballots"]),

@@ -139,7 +139,14 @@ def page_parts(raw: dict) -> dict:
     texts: dict = {
         "label": _label(election),
         "completeness": [
-            html.Div([html.Strong(f"{counted['ballots']:,}"), " ballots counted"]),
+            html.Div([html.Strong(f"{counted['ballots']:,}"), " ballots counted",
+                      *([" · ", html.Strong(f"{counted['ballots_waiting_for_group']:,}"),
+                         " more received, ",
+                         html.Abbr("waiting for their group",
+                                   title="counted with the next ballots of their precinct, "
+                                         "or at close, so that no ballot can be told "
+                                         "apart (ballot secrecy)")]
+                        if counted["ballots_waiting_for_group"] else [])]),
             html.Div([html.Strong(f"{counted['turnout_percent']}%"), " turnout of ",
                       f"{counted['registered']:,} registered"]),
             html.Div([html.Strong(f"{counted['regions_reporting']} of {counted['regions']}"),

@@ -33,7 +33,8 @@ def answer_text(status: int, body: dict) -> html.Div:
         return html.Div([html.Strong(body.get("title", "Not found")), ": ",
                          "; ".join(body.get("errors", []))], className="label label-unofficial")
     when = {"counted": f" Counted at {body['counted_at']} (to the minute).",
-            "rejected": "", "pending": " Check again in a few seconds."}[body["status"]]
+            "rejected": "", "pending": " Check again in a few seconds.",
+            "waiting": ""}[body["status"]]
     return html.Div([html.Strong(body["note"]), when,
                      html.Br(), f"Election {body['election_id']}; received "
                      f"{body['received_at'] or 'at an unknown time'}."],

@@ -43,7 +43,10 @@ def test_contest_results_leader_margin_and_threshold():
 def test_completeness_counts_regions_reporting():
     assert completeness(raw_results()) == {"ballots": 1000, "registered": 2000,
                                     "turnout_percent": 50.0, "regions_reporting": 1,
-                                    "regions": 2}
+                                    "regions": 2, "ballots_waiting_for_group": 0}
+    raw = raw_results()
+    raw["election"] = {**raw["election"], "ballots_waiting": 7}
+    assert completeness(raw)["ballots_waiting_for_group"] == 7
 
 
 @pytest.mark.fast
@@ -58,6 +61,18 @@ def test_an_embargo_hides_tallies_until_the_close():
     assert document["turnout_by_age_band_and_gender"]["18-24/female"] == "< 10"
     closed = {**raw["election"], "status": "closed"}
     assert results_document({**raw, "election": closed})["contests"]
+
+
+@pytest.mark.fast
+def test_the_page_says_how_many_ballots_wait_for_their_group_election_wide():
+    from dash_app.pages.election import page_parts
+
+    raw = raw_results()
+    assert "waiting" not in str(page_parts(raw)["texts"]["completeness"])
+    raw["election"] = {**raw["election"], "ballots_waiting": 7}
+    shown = str(page_parts(raw)["texts"]["completeness"])
+    assert "7" in shown and "waiting for their group" in shown
+    assert results_document(raw)["completeness"]["ballots_waiting_for_group"] == 7
 
 
 @pytest.mark.fast
