@@ -38,6 +38,7 @@ from tallyflow.registrations.quality import validate_registrations
 from tallyflow.registrations.roll import seed_registrations
 from tallyflow.settings import Settings
 from tallyflow.votes.event import VoteEvent
+from tallyflow.votes.secrecy import DEFAULT_BALLOT_GROUP
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "elections" / "three-parties.json"
 CANDIDATES = ["ada-okafor", "bruno-lind", "chen-wei"]
@@ -138,6 +139,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=400_000)
     parser.add_argument("--steady-seconds", type=float, default=60.0)
     parser.add_argument("--steady-rate", type=float, default=2_000.0)
+    parser.add_argument("--ballot-group", type=int, default=DEFAULT_BALLOT_GROUP,
+                        help="k, ballots of a precinct counted together (the platform's "
+                             "default; 1 counts each at once)")
     parser.add_argument("--kafka-storage", choices=["memory", "durable"], default="memory",
                         help="the embedded broker's log: in memory (the default) or on disk")
     args = parser.parse_args()
@@ -167,7 +171,8 @@ def main() -> None:
         spark = session(settings.spark_remote)
         produce(bootstrap, settings.votes_topic, warm_ups, None)
         run_micro_batches(spark, url, bootstrap, settings.votes_topic, partitions,
-                          seconds=120, stop_when_idle=True, say=lambda m: None)
+                          seconds=120, stop_when_idle=True, ballot_group=args.ballot_group,
+                          say=lambda m: None)
 
         seconds = produce(bootstrap, settings.votes_topic, backlog, None)
         print(f"produced {len(backlog):,} events in {seconds:.1f} s", flush=True)
@@ -181,7 +186,8 @@ def main() -> None:
         memory = PeakMemory(spark_proc.pid)
         t0 = time.perf_counter()
         results = run_micro_batches(spark, url, bootstrap, settings.votes_topic, partitions,
-                                    seconds=3600, stop_when_idle=True, say=print)
+                                    seconds=3600, stop_when_idle=True,
+                                    ballot_group=args.ballot_group, say=print)
         drain = time.perf_counter() - t0
         counted = sum(r.accepted for r in results)
 
@@ -194,7 +200,7 @@ def main() -> None:
         producer.start()
         steady_results = run_micro_batches(
             spark, url, bootstrap, settings.votes_topic, partitions,
-            seconds=args.steady_seconds, say=lambda m: None)
+            seconds=args.steady_seconds, ballot_group=args.ballot_group, say=lambda m: None)
         stop.set()
         producer.join()
         memory.stop()
@@ -204,7 +210,8 @@ def main() -> None:
         )
         spark.stop()
 
-    print(f"\npipeline benchmark ({len(partitions)} partitions, {args.kafka_storage} broker log)")
+    print(f"\npipeline benchmark ({len(partitions)} partitions, {args.kafka_storage} broker log, "
+          f"k = {args.ballot_group})")
     print(f"  raw read, plain consumer     {raw - len(warm_ups):,} events in {raw_seconds:.2f} s = "
           f"{raw_rate:,.0f} events/s")
     print(f"  tally of a {len(backlog):,}-event backlog   {counted:,} counted in {drain:.1f} s = "
