@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -197,8 +198,12 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
                        waiting=waiting)
 
 
-def warm_up(spark: SparkSession) -> float:
-    """Run a batch's plan once on a few made-up events, writing nothing; returns seconds.
+def warm_up(spark: SparkSession, url: str, bootstrap: str, topic: str,
+            ends: Callable[[], dict[int, int]]) -> float:
+    """Run a batch's plan once, writing nothing; returns seconds (0 when the session is
+    warm already): the topic read from ``ends()`` (each partition's end: nothing to read,
+    but the source and its lookup start) together with a few made-up events of a made-up
+    election.
 
     On a Spark server that has not run it yet, the first batch takes several seconds more
     than the next ones (code generation, the Python workers): the first ballots of election
@@ -223,7 +228,8 @@ def warm_up(spark: SparkSession) -> float:
         rows.append(("warm-up", 0, offset, now, event.key, event.to_json(), "warm-up",
                      credential_sha256(credential), f"voter-{credential[0]}", "north",
                      "18-24", "x", False, None, "open", None, None, now, None, None))
-    raw = spark.createDataFrame(rows, VOTE_ROW)
+    raw = extract(spark, bootstrap, topic, ends(), 1, database_url=url).unionByName(
+        spark.createDataFrame(rows, VOTE_ROW))
     events = parse_events(raw, keep=[f.name for f in LOOKUP_FIELDS])
     outcomes(classify(with_voters(events), elections), elections).toArrow()
     spark._tallyflow_warm = True

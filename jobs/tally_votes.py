@@ -46,13 +46,14 @@ def run_micro_batches(spark: SparkSession, url: str, bootstrap: str, topic: str,
         if not ledger.try_tally_lock(lock_conn):
             say("another tally is running; this one stops")
             return []
-        warmed = warm_up(spark)
-        if warmed:
-            say(f"warmed the tally's plan up in {warmed:.2f} s, before the first batch")
         loop = _Loop(spark, url, bootstrap, topic, partitions, quality_dir=quality_dir,
                      max_per_partition=max_per_partition, ballot_group=ballot_group,
                      say=say)
         try:
+            warmed = warm_up(spark, url, bootstrap, topic,
+                             lambda: loop.watcher.ends({p: 0 for p in loop.partitions}))
+            if warmed:
+                say(f"warmed the tally's plan up in {warmed:.2f} s, before the first batch")
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
                 moved = loop.step()
