@@ -1,7 +1,7 @@
 """The ``tallyflow`` command: run the platform and manage elections.
 
 The commands live in ``platform_commands`` (up, down, status, init) and
-``election_commands`` (election, registrations, simulate, certify); this module parses
+``election_commands`` (election, registrations, simulate, certify, audit); this module parses
 the command line and turns expected errors into one clear line and exit code 1."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from tallyctl.election_commands import (
+    cmd_audit,
     cmd_certify,
     cmd_election_create,
     cmd_election_list,
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("--actor", default=os.environ.get("USER") or "cli",
                          help="who certifies, for the audit log (default: $USER)")
     certify.set_defaults(func=cmd_certify)
+    audit = commands.add_parser(
+        "audit", help="an election's audit trail, its chain of digests checked")
+    audit.add_argument("election_id")
+    audit.add_argument("--json", action="store_true", help="machine-readable output")
+    audit.set_defaults(func=cmd_audit)
     add_rcv_commands(commands)
     return parser
 

@@ -250,3 +250,26 @@ def cmd_certify(settings: Settings, args: argparse.Namespace) -> int:
     for kind, path in certified["files"].items():
         print(f"  {kind}: {path}")
     return 0
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the trail (or its JSON); exit 1 when its chain of digests is broken."""
+    import json
+
+    from tallyflow.elections.audit import audit_trail
+
+    trail = audit_trail(settings.database_url, args.election_id)
+    if args.json:
+        print(json.dumps(trail.to_json(), indent=2, default=str))
+    else:
+        for entry in trail.entries:
+            detail = json.dumps(entry["detail"], default=str, sort_keys=True)
+            print(f"{entry['recorded_at']:%Y-%m-%d %H:%M:%S} UTC  {entry['action']:<22} "
+                  f"{entry['outcome']:<8} {entry['actor']:<16} "
+                  f"{detail if len(detail) <= 60 else detail[:57] + '...'}")
+        print(f"\n{len(trail.entries)} entries; "
+              + ("the chain of digests is intact (last "
+                 f"{trail.entries[-1]['entry_sha256'][:16]}...)" if trail.entries and
+                 not trail.breaks else "no entries" if not trail.breaks else
+                 "THE CHAIN IS BROKEN:\n  " + "\n  ".join(trail.breaks)))
+    return 1 if trail.breaks else 0
