@@ -29,7 +29,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, has_request_context, request
 
-from dash_app.security import ClientRateLimit
+from dash_app.security import ClientRateLimit, client_address
 from tallyflow.settings import get_settings
 from tallyflow.votes import casting
 
@@ -60,8 +60,12 @@ def _style_rate_limit() -> ClientRateLimit:
 
 
 def _client() -> str:
-    """Who is casting, for the rate limit: the peer's address (no proxy is trusted)."""
-    return (request.remote_addr if has_request_context() else None) or "local"
+    """Who is casting, for the rate limit: the peer's address, or the one a trusted proxy
+    forwards (``client_address``)."""
+    if not has_request_context():
+        return "local"
+    return client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                          get_settings().trusted_proxies) or "local"
 
 
 def _json(answer: casting.Answer, headers: dict[str, str] | None = None) -> Response:

@@ -11,6 +11,10 @@
 - ``ClientRateLimit``: each client (by address) may cast about ``per_minute`` ballots a
   minute, in bursts of up to a quarter of that; past it the API answers 429 with
   ``Retry-After``. The count is per site process (``tallyflow up`` runs one).
+- ``client_address``: the client a request comes from. Behind a reverse proxy every
+  request comes from the proxy, so the address it forwards (``X-Forwarded-For``) is used,
+  but only from the proxies named in ``TALLYFLOW_TRUSTED_PROXIES``: anyone else could write
+  any address there and dodge the limit.
 """
 
 from __future__ import annotations
@@ -64,6 +68,31 @@ def protect(server: Flask, script_hashes: Callable[[], list[str]]) -> None:
             DATA_DOCS_POLICY if request.path.startswith("/data-docs")
             else page_policy(script_hashes()))
         return response
+
+
+def client_address(peer: str | None, forwarded_for: str | None,
+                   trusted: tuple[str, ...]) -> str | None:
+    """The client's address: ``peer``, unless it is a trusted proxy, in which case the
+    right-most address of ``forwarded_for`` that is not one (each proxy appends the peer
+    it saw, so what stands left of the first untrusted one may be forged)."""
+    import ipaddress
+
+    networks = [ipaddress.ip_network(n) for n in trusted]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    if peer is None or not networks or not is_trusted(peer):
+        return peer
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not is_trusted(hop):
+            return hop
+    return hops[0] if hops else peer
 
 
 class ClientRateLimit:

@@ -116,3 +116,21 @@ def _memory(env: Mapping[str, str], name: str, default: str) -> str:
     if not re.fullmatch(r"\d+[kmgKMG]", value):
         raise SettingsError(f"{name}={value!r} is not a JVM memory size: expected e.g. 512m or 2g")
     return value
+
+
+def networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or CIDR networks (empty when unset), each
+    checked and written as ``ipaddress`` writes it."""
+    import ipaddress
+
+    found = []
+    for item in (env.get(name) or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name}: {item!r} is not an IP address or network "
+                                "(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    return tuple(found)

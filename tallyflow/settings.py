@@ -24,6 +24,7 @@ from tallyflow.env_values import (
     _postgres_url,
     _spark_remote,
     _topic,
+    networks,
 )
 from tallyflow.env_values import redact as redact  # part of this module's interface
 from tallyflow.votes.secrecy import DEFAULT_BALLOT_GROUP
@@ -73,6 +74,8 @@ class Settings:
     site_poll_ms: int = 2000
     small_cell: int = 10
     too_close_points: float = 0.5
+    # Reverse proxies whose X-Forwarded-For the site believes (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +107,7 @@ class Settings:
             site_poll_ms=_int(env, "TALLYFLOW_SITE_POLL_MS", 2000, lo=250, hi=600_000),
             small_cell=_int(env, "TALLYFLOW_SMALL_CELL", 10, lo=1, hi=1000),
             too_close_points=_float(env, "TALLYFLOW_TOO_CLOSE_POINTS", 0.5, lo=0.0, hi=100.0),
+            trusted_proxies=networks(env, "TALLYFLOW_TRUSTED_PROXIES"),
         )
 
     @property

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from dash_app.security import ClientRateLimit
+from dash_app.security import ClientRateLimit, client_address
 from tallyflow import db
 from tallyflow.kafka import ensure_topics, read_all
 from tests.conftest import serve_site
@@ -161,3 +161,45 @@ def test_the_rate_limit_refills_at_its_rate_and_keeps_clients_apart():
     now[0] += 0.5
     assert limit.wait("a") == 0  # one more after half a second
     assert limit.wait("a") == 1
+
+
+@pytest.fixture(scope="module")
+def proxied_site(services_env, site_topic):
+    """The strict site behind a reverse proxy on this machine it trusts."""
+    with serve_site(services_env, TALLYFLOW_VOTES_TOPIC=site_topic,
+                    TALLYFLOW_CAST_RATE_PER_MINUTE="4",
+                    TALLYFLOW_TRUSTED_PROXIES="127.0.0.1, ::1") as url:
+        yield url
+
+
+def test_a_forwarded_address_counts_only_from_a_trusted_proxy(
+        strict_site, proxied_site, postgres_url, open_election):
+    election, voters = open_election
+    path = f"/api/v1/elections/{election.election_id}/ballots"
+
+    def cast(site: str, voter: int, forwarded: str) -> int:
+        return requests.post(f"{site}{path}", json=_ballot(voters[voter][1], voters[voter][2]),
+                             headers={"X-Forwarded-For": forwarded}, timeout=10).status_code
+
+    # No proxy trusted: a forged header dodges nothing (one bucket for the peer, which an
+    # earlier test may have emptied already).
+    first = cast(strict_site, 20, "198.51.100.1")
+    assert first in (202, 429) and cast(strict_site, 21, "198.51.100.2") == 429
+    # Behind the trusted proxy each voter has a bucket of their own, and what a client
+    # writes in front of the proxy's own entry is not believed.
+    assert cast(proxied_site, 22, "203.0.113.7") == 202
+    assert cast(proxied_site, 23, "203.0.113.8") == 202
+    assert cast(proxied_site, 24, "10.9.9.9, 203.0.113.7") == 429
+    assert _kept(postgres_url, election.election_id) == 2 + (first == 202)
+
+
+@pytest.mark.fast
+def test_the_client_address_is_the_peer_unless_a_trusted_proxy_forwards_one():
+    trusted = ("127.0.0.1/32", "10.0.0.0/8")
+    assert client_address("192.0.2.1", "203.0.113.7", ()) == "192.0.2.1"
+    assert client_address("192.0.2.1", "203.0.113.7", trusted) == "192.0.2.1"
+    assert client_address("127.0.0.1", "203.0.113.7", trusted) == "203.0.113.7"
+    # Right to left past every trusted hop; a forged left part is not believed.
+    assert client_address("127.0.0.1", "6.6.6.6, 203.0.113.7, 10.1.2.3", trusted) \
+        == "203.0.113.7"
+    assert client_address("127.0.0.1", None, trusted) == "127.0.0.1"
