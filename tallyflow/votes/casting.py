@@ -70,7 +70,8 @@ class Caster:
              now: datetime | None = None) -> Answer:
         """202 with a receipt once the ballot is in the outbox, or 400 (malformed), 403 (the
         credential is not on the roll), 404 (no such election), 409 (not open), 422 (it marks
-        a contest not on its voter's ballot), 503 (the database did not take it). Nothing is
+        a contest not on its voter's ballot, or claims a vote method other than online),
+        503 (the database did not take it). Nothing is
         kept or published but with a 202."""
         now = now or datetime.now(UTC)
         if not isinstance(body, dict):
@@ -91,12 +92,17 @@ class Caster:
             return _problem(400, "The ballot names another election",
                             f"election_id is {body['election_id']!r}, the URL says "
                             f"{election_id!r}")
+        if body.get("channel", "online") != "online":
+            # The door decides the vote method, not the voter: this one is online.
+            return _problem(422, "The casting API takes online ballots only",
+                            f"channel is {body['channel']!r}; a ballot cast here is "
+                            "recorded as 'online'; nothing was kept")
         event = {
             "schema_version": SCHEMA_VERSION,
             "event_id": str(uuid.uuid4()),
             "cast_at": utc_text(now),
-            "channel": "online",
             **body,
+            "channel": "online",
             "election_id": election_id,
             "received_at": utc_text(now),
         }

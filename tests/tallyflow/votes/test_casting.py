@@ -107,3 +107,27 @@ def test_a_voter_learns_the_contests_on_their_ballot(casting_url, open_primary):
     assert (unknown.status, unknown.body["title"]) == (403, "The credential is not on the roll")
     assert ballot_style(casting_url, "no-such-election", chosen[0][1]).status == 404
     assert ballot_style(casting_url, eid, "voter-42").status == 400
+
+
+def test_the_casting_api_records_online_and_refuses_a_ballot_claiming_another_method(
+        casting_url, postgres_url, kafka_bootstrap, topic, open_primary):
+    election, voters = open_primary
+    eid = election.election_id
+    _voter, credential, region, _party = _first(voters, "ward-1-", None)
+    caster = Caster(casting_url, kafka_bootstrap, topic)
+    try:
+        claimed = caster.cast(eid, {**_ballot(credential, region, {"mayor": ["dana-moss"]}),
+                                    "channel": "mail"})
+        online = caster.cast(eid, {**_ballot(credential, region, {"mayor": ["dana-moss"]}),
+                                   "channel": "online"})
+    finally:
+        caster.close()
+
+    assert (claimed.status, claimed.body["title"]) == (
+        422, "The casting API takes online ballots only")
+    assert online.status == 202
+    with db.connection(postgres_url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from submissions where election_id = %s", (eid,))
+        assert cur.fetchone() == (1,)  # the refused one was not kept
+    published = [json.loads(v) for v in read_all(kafka_bootstrap, topic, [0, 1, 2, 3])]
+    assert [e["channel"] for e in published] == ["online"]
