@@ -56,10 +56,12 @@ def rows(topic: str, held: pa.Table, epochs: dict[int, int]) -> list[tuple]:
 
 
 def due(url: str) -> bool:
-    """Whether a closed election has ballots waiting that a batch could count now."""
+    """Whether a closed election has ballots waiting that a batch could count now, though
+    no new event came (``final_count_elections``; the batch checks again under the casting
+    locks)."""
     with db.connection(url) as conn, conn.cursor() as cur:
-        cur.execute(db.query("held_ballots_due"))
-        return cur.fetchone()[0]
+        cur.execute(db.query("final_count_elections"))
+        return cur.fetchone() is not None
 
 
 def waiting(url: str, election_id: str) -> int:
