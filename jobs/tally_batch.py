@@ -135,14 +135,11 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
               ballot_group: int = 1) -> BatchResult:
     """Tally whatever the topic holds past the committed offsets, in one transaction.
 
-    One Spark job classifies every event (``outcomes``); the aggregate increments are summed
-    from its result in the driver (``increments``). ``start_offsets`` are the committed
-    offsets when the caller has just read them; the commit checks them either way. Every
-    event read is committed: rejected ones at once, counted ones of an election not yet
-    certified in groups of at least ``ballot_group`` per region (``_in_groups``; the
-    platform passes ``TALLYFLOW_BALLOT_GROUP``, 1 counts each ballot at once), the rest kept
-    in ``held_ballots`` until their group comes.
-    """
+    One Spark job classifies every event (``outcomes``); the increments are summed in the
+    driver (``increments``). ``start_offsets``: the committed offsets, when the caller has
+    just read them (the commit checks them either way). Every event read is committed:
+    rejects at once, ballots in groups of at least ``ballot_group`` per region
+    (``_in_groups``; 1 counts each at once), the rest kept in ``held_ballots``."""
     from datetime import UTC
 
     started, t0 = datetime.now(UTC), time.perf_counter()
@@ -159,8 +156,7 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         start_offsets = ledger.committed_offsets(url, topic, partitions)
     epochs = {p: epoch for p, (epoch, _id) in ledger.committed_epochs(url, topic).items()}
     reference = _reference(spark, url, ballot_group)
-    # A closed election's last groups are counted only by a read to the log's end as it is
-    # now, after the reference: then every ballot it will get is in this batch or held.
+    # Last groups only by a read to the log's end as it is after the reference (see there).
     log_ends = _log_ends(bootstrap, topic, start_offsets, watcher) if reference.final else {}
     events = parse_events(extract(spark, bootstrap, topic, start_offsets, max_per_partition,
                                   database_url=url), keep=[f.name for f in LOOKUP_FIELDS])
@@ -185,17 +181,22 @@ def run_batch(spark: SparkSession, url: str, bootstrap: str, topic: str,
         waiting = ledger.commit_batch(url, batch,
                                       duration_ms=int(1000 * (time.perf_counter() - t0)))
     lap("commit")
-    released_keys = set(batch.released)
-    times = [t for t, e, v in zip(counted.column("broker_timestamp").to_pylist(),
-                                  counted.column("election_id").to_pylist(),
-                                  counted.column("voter_id").to_pylist(), strict=True)
-             if (e, v) not in released_keys]
     return BatchResult(len(per_event), batch.accepted, len(batch.rejected),
-                       time.perf_counter() - t0, read_ends, datetime.now(UTC), times, phases,
+                       time.perf_counter() - t0, read_ends, datetime.now(UTC),
+                       _read_and_counted_times(counted, set(batch.released)), phases,
                        {row[0] for rows in added.values() for row in rows} & reference.known,
                        held=len(held),
                        released_times=released.column("broker_timestamp").to_pylist(),
                        waiting=waiting)
+
+
+def _read_and_counted_times(counted: pa.Table, released: set[tuple[str, str]]) -> list:
+    """When the broker took in each event counted or rejected by the batch that read it
+    (not the ``released`` ones, held before: what waiting cost them is reported apart)."""
+    return [t for t, e, v in zip(counted.column("broker_timestamp").to_pylist(),
+                                 counted.column("election_id").to_pylist(),
+                                 counted.column("voter_id").to_pylist(), strict=True)
+            if (e, v) not in released]
 
 
 def warm_up(spark: SparkSession, url: str, bootstrap: str, topic: str,

@@ -256,7 +256,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     """Print the trail (or its JSON); exit 1 when its chain of digests is broken."""
     import json
 
-    from tallyflow.elections.audit import audit_trail
+    from tallyflow.elections.trail import audit_trail
 
     trail = audit_trail(settings.database_url, args.election_id)
     if args.json:

@@ -11,7 +11,7 @@ import pytest
 from tallyctl.cli import main
 from tallyflow import db
 from tallyflow.elections import lifecycle
-from tallyflow.elections.audit import audit_trail
+from tallyflow.elections.trail import audit_trail
 from tests.conftest import open_for_voting
 
 
